@@ -1,0 +1,67 @@
+import { isAxiosError, isCancel } from 'axios';
+import type { InternalAxiosRequestConfig } from 'axios';
+import type { NormalizedRetryOptions, StatusCodeRule } from './types.js';
+
+/**
+ * Error codes that mean no response arrived and the request may simply be tried again.
+ * ECONNABORTED and ETIMEDOUT are also what axios uses for its own timeouts. Deliberately
+ * absent: ERR_CANCELED (the caller gave up), ERR_BAD_OPTION*, ERR_INVALID_URL,
+ * ERR_FR_TOO_MANY_REDIRECTS and ENOTFOUND (trying again cannot fix them).
+ */
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'ERR_NETWORK',
+]);
+
+type ClassifyOptions = Pick<
+  NormalizedRetryOptions,
+  'statusCodes' | 'methods' | 'retryOnNetworkError' | 'idempotencyKey'
+>;
+
+/**
+ * The built-in classification: would this failure be retried, ignoring retry counts,
+ * deadlines and budgets? `shouldRetry` replaces exactly this.
+ */
+export function isRetryable(error: unknown, options: ClassifyOptions): boolean {
+  if (!isAxiosError(error) || isCancel(error) || !error.config) return false;
+  if (!isSafeToRepeat(error.config, options)) return false;
+  const { response } = error;
+  if (response) return matchesStatus(response.status, options.statusCodes);
+  return options.retryOnNetworkError && isNetworkFailure(error.code, error.message);
+}
+
+function isNetworkFailure(code: string | undefined, message: string): boolean {
+  return (code !== undefined && NETWORK_CODES.has(code)) || message === 'socket hang up';
+}
+
+export function matchesStatus(status: number, rules: readonly StatusCodeRule[]): boolean {
+  return rules.some((rule) => (typeof rule === 'number' ? rule === status : status >= rule[0] && status <= rule[1]));
+}
+
+/** Idempotent by method, or made so by an idempotency key header on the request. */
+function isSafeToRepeat(config: InternalAxiosRequestConfig, options: ClassifyOptions): boolean {
+  const method = (config.method ?? 'get').toUpperCase();
+  return options.methods.includes(method) || idempotencyKeyOf(config, options) !== undefined;
+}
+
+/** The idempotency key the request carries, under the configured header (or the standard one). */
+export function idempotencyKeyOf(
+  config: Pick<InternalAxiosRequestConfig, 'headers'>,
+  options: Pick<NormalizedRetryOptions, 'idempotencyKey'>,
+): string | undefined {
+  const header = options.idempotencyKey ? options.idempotencyKey.header : 'Idempotency-Key';
+  const value = config.headers?.get?.(header) ?? undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A Node Readable or a web ReadableStream is consumed by the first attempt. */
+export function isReplayableBody(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return true;
+  const body = data as { pipe?: unknown; getReader?: unknown };
+  return typeof body.pipe !== 'function' && typeof body.getReader !== 'function';
+}

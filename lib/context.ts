@@ -1,0 +1,105 @@
+import { AxiosError, isCancel } from 'axios';
+import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { AttemptTimer } from './timers.js';
+import type { NormalizedRetryOptions, RetryState } from './types.js';
+
+/**
+ * The key under which a request's context travels in its config. A string, because older
+ * axios 1.x drops symbol keys when it merges configs; the value is a class instance, which
+ * axios's merge keeps by identity (plain objects would be deep-copied on every replay).
+ */
+export const CONTEXT_KEY = 'axios-rebound';
+
+/** How one attempt ended, as handed from a replay's interceptor back to the retry loop. */
+export type Outcome = { readonly response: AxiosResponse } | { readonly error: unknown };
+
+type ConfigWithContext = InternalAxiosRequestConfig & { [CONTEXT_KEY]?: RequestContext };
+
+/** Per logical request: its resolved options (read-only) and its state (plain data). */
+export class RequestContext {
+  readonly state: RetryState;
+  /** Set while a replay is in flight: the replay's interceptor hands its outcome here. */
+  capture: ((outcome: Outcome) => void) | undefined;
+  /** Set when the last attempt was cut short by the deadline. */
+  deadlineReached = false;
+  #attemptStartedAt: number;
+  #timer: AttemptTimer | undefined;
+  /** Whether the running attempt's limit is the deadline rather than attemptTimeout. */
+  #limitIsDeadline = false;
+
+  constructor(
+    readonly options: NormalizedRetryOptions,
+    /** The caller's own signal; each attempt may get a child of it. */
+    readonly signal: AbortSignal | undefined,
+    now: number,
+  ) {
+    this.state = { attempt: 0, retries: options.retries, startedAt: now, history: [] };
+    this.#attemptStartedAt = now;
+  }
+
+  /** Called by the request interceptor before each attempt is sent. */
+  beginAttempt(config: InternalAxiosRequestConfig, now: number): void {
+    this.state.attempt += 1;
+    this.#attemptStartedAt = now;
+    this.deadlineReached = false;
+    const { attemptTimeout, deadline } = this.options;
+    const remaining = deadline === undefined ? Infinity : this.state.startedAt + deadline - now;
+    const limit = Math.min(attemptTimeout ?? Infinity, remaining);
+    // Options are fixed per request, so without a limit no attempt ever replaced the signal.
+    if (limit === Infinity) return;
+    this.#timer = new AttemptTimer(Math.max(0, limit), this.signal);
+    this.#limitIsDeadline = remaining <= (attemptTimeout ?? Infinity);
+    config.signal = this.#timer.signal;
+  }
+
+  /**
+   * Called by the response interceptor when an attempt settles: clears the attempt's timer,
+   * records the attempt, and turns a cancel caused by that timer into a timeout error.
+   */
+  endAttempt(outcome: Outcome, now: number): Outcome {
+    const timer = this.#timer;
+    this.#timer = undefined;
+    timer?.dispose();
+    let result = outcome;
+    if (timer?.expired && 'error' in outcome && isCancel(outcome.error)) {
+      this.deadlineReached = this.#limitIsDeadline;
+      const config = (outcome.error as AxiosError).config;
+      const what = this.#limitIsDeadline ? `deadline of ${String(this.options.deadline)}ms` : `attempt timeout of ${String(this.options.attemptTimeout)}ms`;
+      result = { error: new AxiosError(`${what} exceeded`, AxiosError.ETIMEDOUT, config, (outcome.error as AxiosError).request) };
+    }
+    const record = 'response' in result ? { status: result.response.status } : describeError(result.error);
+    this.state.history.push({ attempt: this.state.attempt, ...record, durationMs: now - this.#attemptStartedAt });
+    return result;
+  }
+
+  /** What `JSON.stringify` (and axios's `error.toJSON()`) shows of the context: its state. */
+  toJSON(): RetryState {
+    return this.state;
+  }
+}
+
+function describeError(error: unknown): { status?: number; code?: string } {
+  if (!(error instanceof AxiosError)) return error instanceof Error ? { code: error.name } : {};
+  const status = error.response?.status;
+  return { ...(status === undefined ? {} : { status }), ...(error.code === undefined ? {} : { code: error.code }) };
+}
+
+export function contextOf(config: InternalAxiosRequestConfig | undefined): RequestContext | undefined {
+  return (config as ConfigWithContext | undefined)?.[CONTEXT_KEY];
+}
+
+export function setContext(config: InternalAxiosRequestConfig, context: RequestContext): void {
+  (config as ConfigWithContext)[CONTEXT_KEY] = context;
+}
+
+/**
+ * The retry story of a request: pass its config, its response, or the error the call
+ * rejected with. Plain data (safe to log or `JSON.stringify`); `undefined` when the request
+ * did not go through axios-rebound.
+ */
+export function getRetryState(configOrError: unknown): RetryState | undefined {
+  if (typeof configOrError !== 'object' || configOrError === null) return undefined;
+  const holder = configOrError as { config?: unknown };
+  const config = (holder.config ?? configOrError) as InternalAxiosRequestConfig;
+  return contextOf(config)?.state;
+}

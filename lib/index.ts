@@ -1,0 +1,25 @@
+export { attachRetry } from './attach.js';
+export type { RetryHandle } from './attach.js';
+export { getRetryState } from './context.js';
+export { nextDelay } from './delay.js';
+export type { DelayInput, DelayOptions } from './delay.js';
+export { parseRetryAfter } from './retry-after.js';
+export { isRetryable } from './classify.js';
+export { DEFAULTS } from './options.js';
+export type {
+  AttemptRecord,
+  BackoffContext,
+  BackoffFunction,
+  BackoffName,
+  FailureContext,
+  GiveUpContext,
+  IdempotencyKeyOptions,
+  JitterName,
+  Logger,
+  NormalizedRetryOptions,
+  RetryEventContext,
+  RetryOptions,
+  RetryState,
+  StatusCodeRule,
+  StopReason,
+} from './types.js';

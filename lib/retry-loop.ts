@@ -1,0 +1,108 @@
+import { CanceledError, isAxiosError, isCancel } from 'axios';
+import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { isReplayableBody, isRetryable } from './classify.js';
+import type { Outcome, RequestContext } from './context.js';
+import { decide } from './decision.js';
+import { giveUpLine, retryLine, successLine } from './log.js';
+import { sleep } from './timers.js';
+import type { FailureContext, StopReason } from './types.js';
+
+/**
+ * Runs in the original call's response interceptor after its first attempt failed: decides,
+ * waits, replays through the instance, and repeats until a response or a final error.
+ */
+export async function handleFailure(context: RequestContext, firstError: unknown, instance: AxiosInstance): Promise<AxiosResponse> {
+  const { options, state } = context;
+  let error = firstError;
+  for (;;) {
+    // Anything but an AxiosError (say, a request interceptor that threw) is not ours to retry.
+    const config = isAxiosError(error) ? error.config : undefined;
+    if (!config) return giveUp(context, error, undefined, 'not-retryable');
+    const decision = await decideFor(context, error, config);
+    if (!decision.retry) return giveUp(context, error, config, decision.reason);
+    const last = state.history[state.history.length - 1];
+    if (last) last.delayMs = decision.delayMs;
+    options.logger?.warn?.(retryLine(config, state, decision.delayMs));
+    await options.onRetry?.(Object.freeze({ ...failureContext(context, error, config), delayMs: decision.delayMs }));
+    discardStream(error);
+    try {
+      await sleep(decision.delayMs, context.signal, () => new CanceledError(undefined, config));
+    } catch (canceled) {
+      return giveUp(context, canceled, config, 'aborted');
+    }
+    const outcome = await replay(instance, config, context);
+    if ('response' in outcome) {
+      options.logger?.info?.(successLine(outcome.response.config, state, Date.now()));
+      return outcome.response;
+    }
+    error = outcome.error;
+  }
+}
+
+async function decideFor(context: RequestContext, error: unknown, config: InternalAxiosRequestConfig) {
+  const { options, state } = context;
+  const canceled = isCancel(error);
+  const retryable =
+    !canceled &&
+    (options.shouldRetry ? await options.shouldRetry(failureContext(context, error, config)) : isRetryable(error, options));
+  return decide(
+    {
+      attempt: state.attempt,
+      canceled,
+      deadlineReached: context.deadlineReached,
+      retryable: retryable === true,
+      bodyReplayable: isReplayableBody(config.data),
+      retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
+      previousDelay: state.history[state.history.length - 2]?.delayMs,
+      startedAt: state.startedAt,
+      now: Date.now(),
+    },
+    options,
+  );
+}
+
+async function giveUp(
+  context: RequestContext,
+  error: unknown,
+  config: InternalAxiosRequestConfig | undefined,
+  reason: StopReason,
+): Promise<never> {
+  const { options, state } = context;
+  state.stopReason = reason;
+  if (config) {
+    options.logger?.error?.(giveUpLine(config, state, reason));
+    await options.onGiveUp?.(Object.freeze({ ...failureContext(context, error, config), stopReason: reason }));
+  }
+  throw error;
+}
+
+/**
+ * Sends the next attempt through the same instance, so the user's request interceptors run
+ * again. The outcome normally arrives through `context.capture`; the replay's own promise
+ * settles only if the interceptors were detached in the meantime.
+ */
+function replay(instance: AxiosInstance, config: InternalAxiosRequestConfig, context: RequestContext): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    const deliver = (outcome: Outcome) => {
+      context.capture = undefined;
+      resolve(outcome);
+    };
+    context.capture = deliver;
+    instance.request(config).then(
+      (response) => deliver({ response }),
+      (failure: unknown) => deliver({ error: failure }),
+    );
+  });
+}
+
+function failureContext(context: RequestContext, error: unknown, config: InternalAxiosRequestConfig): FailureContext {
+  return Object.freeze({ attempt: context.state.attempt, error: error as Error, config, state: context.state });
+}
+
+/** A failed `responseType: 'stream'` response holds its socket until the stream is destroyed. */
+function discardStream(error: unknown): void {
+  const data: unknown = isAxiosError(error) ? error.response?.data : undefined;
+  if (typeof data === 'object' && data !== null && typeof (data as { destroy?: unknown }).destroy === 'function') {
+    (data as { destroy: () => void }).destroy();
+  }
+}

@@ -1,0 +1,135 @@
+import type { AxiosError, InternalAxiosRequestConfig } from 'axios';
+
+/** Why a request stopped being retried. Recorded as `RetryState.stopReason`. */
+export type StopReason =
+  | 'not-retryable'
+  | 'retries-exhausted'
+  | 'deadline'
+  | 'retry-after-too-long'
+  | 'aborted'
+  | 'body-not-replayable';
+
+export type BackoffName = 'exponential' | 'linear' | 'constant';
+export type JitterName = 'full' | 'equal' | 'decorrelated' | 'none';
+
+/** What a custom backoff function is told besides the attempt number. */
+export interface BackoffContext {
+  /** The delay chosen before the previous retry, if there was one. */
+  readonly previousDelay: number | undefined;
+  readonly baseDelay: number;
+  readonly factor: number;
+  readonly maxDelay: number;
+}
+export type BackoffFunction = (attempt: number, ctx: BackoffContext) => number;
+
+/** A status code, or an inclusive `[from, to]` range of them. */
+export type StatusCodeRule = number | readonly [number, number];
+
+export interface IdempotencyKeyOptions {
+  /** @default 'Idempotency-Key' */
+  header: string;
+  /** Methods that get a key. @default ['POST', 'PATCH'] */
+  methods: readonly string[];
+  /** @default globalThis.crypto.randomUUID */
+  generate: () => string;
+}
+
+/** A console-like sink. Any method may be missing. */
+export interface Logger {
+  info?: (message: string) => void;
+  warn?: (message: string) => void;
+  error?: (message: string) => void;
+}
+
+/** One attempt of a request, as recorded in `RetryState.history`. Plain data. */
+export interface AttemptRecord {
+  attempt: number;
+  status?: number;
+  code?: string;
+  durationMs: number;
+  /** The wait chosen before the next attempt, when one was scheduled. */
+  delayMs?: number;
+}
+
+/** The story of one logical request. Plain data: `JSON.stringify` works on it. */
+export interface RetryState {
+  /** The current (or last) attempt; 1 is the first request. */
+  attempt: number;
+  /** Retries allowed for this request. */
+  retries: number;
+  /** `Date.now()` when the first attempt started. */
+  startedAt: number;
+  idempotencyKey?: string;
+  stopReason?: StopReason;
+  history: AttemptRecord[];
+}
+
+/** Given to `shouldRetry`: the attempt that just failed. Frozen. */
+export interface FailureContext {
+  readonly attempt: number;
+  readonly error: AxiosError | Error;
+  readonly config: InternalAxiosRequestConfig;
+  readonly state: Readonly<RetryState>;
+}
+
+/** Given to `onRetry`: the attempt that failed and the wait before the next one. Frozen. */
+export interface RetryEventContext extends FailureContext {
+  readonly delayMs: number;
+}
+
+/** Given to `onGiveUp`: the last attempt and why no other follows. Frozen. */
+export interface GiveUpContext extends FailureContext {
+  readonly stopReason: StopReason;
+}
+
+/** The options as written by a user: every field may be left out. */
+export interface RetryOptions {
+  /** Retries after the first attempt. @default 3 */
+  retries: number;
+  /** @default 'exponential' */
+  backoff: BackoffName | BackoffFunction;
+  /** @default 200 */
+  baseDelay: number;
+  /** Growth per retry of exponential backoff. @default 2 */
+  factor: number;
+  /** Cap on any backoff delay, applied before jitter. @default 30_000 */
+  maxDelay: number;
+  /** @default 'full' */
+  jitter: JitterName;
+  /** @default [408, 429, 500, 502, 503, 504] */
+  statusCodes: readonly StatusCodeRule[];
+  /** Methods retried without an idempotency key. @default ['GET','HEAD','OPTIONS','PUT','DELETE','TRACE'] */
+  methods: readonly string[];
+  /** Retry when no response arrived (reset, refused, timeout...). @default true */
+  retryOnNetworkError: boolean;
+  /** Timeout of each attempt, in ms. @default undefined (none) */
+  attemptTimeout: number | undefined;
+  /** Time budget of the whole call from the first attempt, in ms. @default undefined (none) */
+  deadline: number | undefined;
+  /** @default true */
+  respectRetryAfter: boolean;
+  /** A longer Retry-After gives up at once. @default 60_000 */
+  maxRetryAfter: number;
+  /** @default false */
+  idempotencyKey: boolean | Partial<IdempotencyKeyOptions>;
+  /** Replaces the built-in classification. @default undefined */
+  shouldRetry: ((ctx: FailureContext) => boolean | Promise<boolean>) | undefined;
+  /** Awaited before each retry's wait. @default undefined */
+  onRetry: ((ctx: RetryEventContext) => void | Promise<void>) | undefined;
+  /** Awaited before the final error is thrown. @default undefined */
+  onGiveUp: ((ctx: GiveUpContext) => void | Promise<void>) | undefined;
+  /** @default undefined (silent) */
+  logger: Logger | undefined;
+}
+
+/** The options after defaults and validation: complete and frozen. */
+export interface NormalizedRetryOptions extends Readonly<Omit<RetryOptions, 'idempotencyKey'>> {
+  readonly idempotencyKey: false | Readonly<IdempotencyKeyOptions>;
+}
+
+declare module 'axios' {
+  interface AxiosRequestConfig {
+    /** axios-rebound's policy for this request, merged over the instance's; `false` never retries it. */
+    retry?: Partial<RetryOptions> | false;
+  }
+}
