@@ -42,9 +42,13 @@ export async function handleFailure(context: RequestContext, firstError: unknown
 async function decideFor(context: RequestContext, error: unknown, config: InternalAxiosRequestConfig) {
   const { options, state } = context;
   const canceled = isCancel(error);
+  // shouldRetry is not asked when no retry is left; `decide` then reports 'retries-exhausted'.
+  const exhausted = state.attempt > options.retries;
   const retryable =
     !canceled &&
-    (options.shouldRetry ? await options.shouldRetry(failureContext(context, error, config)) : isRetryable(error, options));
+    (options.shouldRetry
+      ? exhausted || (await options.shouldRetry(failureContext(context, error, config)))
+      : isRetryable(error, options));
   return decide(
     {
       attempt: state.attempt,

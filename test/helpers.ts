@@ -1,0 +1,51 @@
+import axios from 'axios';
+import type { AxiosInstance } from 'axios';
+import sinon from 'sinon';
+import { attachRetry } from '../lib/index.js';
+import type { RetryHandle, RetryOptions } from '../lib/index.js';
+
+export const ORIGIN = 'http://api.test';
+
+/** An instance on the nock origin with axios-rebound attached; no waits unless asked for. */
+export function client(options: Partial<RetryOptions> = {}): { api: AxiosInstance; handle: RetryHandle } {
+  const api = axios.create({ baseURL: ORIGIN });
+  const handle = attachRetry(api, { baseDelay: 0, jitter: 'none', ...options });
+  return { api, handle };
+}
+
+/**
+ * Fake only what the retry timing needs: faking process.nextTick or setImmediate too would
+ * stall nock's replies (see STYLE.md).
+ */
+export function fakeClock(): sinon.SinonFakeTimers {
+  return sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+}
+
+/** Lets real I/O callbacks run until `condition` holds; fails after a bounded number of turns. */
+export async function until(condition: () => boolean, turns = 2000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (condition()) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  throw new Error('condition not reached');
+}
+
+/** The settled value or error of a promise, for assertions on either. */
+export function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** A console-like logger that records its lines. */
+export function recordingLogger() {
+  const lines: { level: string; line: string }[] = [];
+  const at = (level: string) => (line: string) => void lines.push({ level, line });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** A Node-style network error for nock's replyWithError (a plain object stalls axios 1.21). */
+export function netError(code: string, message = code): Error {
+  return Object.assign(new Error(message), { code });
+}
