@@ -6,11 +6,34 @@ import type { RetryHandle, RetryOptions } from '../lib/index.js';
 
 export const ORIGIN = 'http://api.test';
 
-/** An instance on the nock origin with axios-rebound attached; no waits unless asked for. */
-export function client(options: Partial<RetryOptions> = {}): { api: AxiosInstance; handle: RetryHandle } {
+/**
+ * An instance on the nock origin with axios-rebound attached; no waits unless asked for.
+ * `inFlight()` counts attempts sent and not yet answered (interceptors added before ours see
+ * every attempt), so fake-time tests know when only timers are left.
+ */
+export function client(options: Partial<RetryOptions> = {}): {
+  api: AxiosInstance;
+  handle: RetryHandle;
+  inFlight: () => number;
+} {
   const api = axios.create({ baseURL: ORIGIN });
+  let inFlight = 0;
+  api.interceptors.request.use((config) => {
+    inFlight += 1;
+    return config;
+  });
+  api.interceptors.response.use(
+    (response) => {
+      inFlight -= 1;
+      return response;
+    },
+    (error: unknown) => {
+      inFlight -= 1;
+      throw error;
+    },
+  );
   const handle = attachRetry(api, { baseDelay: 0, jitter: 'none', ...options });
-  return { api, handle };
+  return { api, handle, inFlight: () => inFlight };
 }
 
 /**
@@ -48,4 +71,30 @@ export function recordingLogger() {
 /** A Node-style network error for nock's replyWithError (a plain object stalls axios 1.21). */
 export function netError(code: string, message = code): Error {
   return Object.assign(new Error(message), { code });
+}
+
+/**
+ * Settles `promise` under a fake clock: waits until no attempt is in flight (`quiet`), then
+ * moves time to the next timer only, so every timer fires exactly when it is due. Bounded.
+ */
+export async function drive<T>(
+  clock: sinon.SinonFakeTimers,
+  promise: Promise<T>,
+  quiet: () => boolean,
+  steps = 1000,
+): Promise<{ value?: T; error?: unknown }> {
+  let settled: { value?: T; error?: unknown } | undefined;
+  void outcome(promise).then((result) => (settled = result));
+  for (let i = 0; i < steps && !settled; i++) {
+    await until(() => settled !== undefined || quiet());
+    await idle();
+    if (!settled) await clock.nextAsync();
+  }
+  if (!settled) throw new Error('promise did not settle');
+  return settled;
+}
+
+/** A few turns of the real event loop, so pending I/O callbacks can run. */
+export async function idle(turns = 20): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
