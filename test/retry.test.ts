@@ -184,6 +184,16 @@ describe('retrying through the interceptors (nock)', () => {
     expect(getRetryState(error)).to.equal(undefined);
   });
 
+  it('lets a request under way when detach() is called finish under its policy', async () => {
+    let detachNow = (): void => undefined;
+    const { api, handle } = client({ onRetry: () => detachNow() });
+    detachNow = () => handle.detach();
+    const scope = nock(ORIGIN).get('/x').times(2).reply(503).get('/x').reply(200, 'late');
+    const response = await api.get('/x');
+    expect(response.data).to.equal('late');
+    expect(scope.isDone()).to.equal(true);
+  });
+
   it('exposes the normalized options on the handle', () => {
     const { handle } = client({ retries: 7 });
     expect(handle.options).to.include({ retries: 7, maxDelay: 30_000 });

@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import axios, { AxiosError, CanceledError } from 'axios';
+import type { AxiosInstance } from 'axios';
+import type { Readable } from 'node:stream';
+import { attachRetry, getRetryState } from '../lib/index.js';
+import type { RetryOptions } from '../lib/index.js';
+import { outcome, until } from './helpers.js';
+import { startServer, withoutLeaks } from './server.js';
+import type { TestServer } from './server.js';
+
+describe('against a real server on 127.0.0.1', () => {
+  let server: TestServer | undefined;
+
+  /** A test whose timers and sockets must all be gone once it and its server are done. */
+  function real(title: string, body: () => Promise<void>): void {
+    it(title, () =>
+      withoutLeaks(async () => {
+        try {
+          await body();
+        } finally {
+          await server?.close();
+          server = undefined;
+        }
+      }),
+    );
+  }
+
+  function api(options: Partial<RetryOptions>): AxiosInstance {
+    const instance = axios.create({ baseURL: server?.url ?? '' });
+    attachRetry(instance, { baseDelay: 1, jitter: 'none', ...options });
+    return instance;
+  }
+
+  real('times out a silent attempt after attemptTimeout and retries it', async () => {
+    server = await startServer((n, _req, res) => {
+      if (n > 1) res.end('late but fine');
+      // The first request is accepted and never answered.
+    });
+    const response = await api({ attemptTimeout: 200 }).get('/slow');
+    expect(response.data).to.equal('late but fine');
+    expect(server.hits()).to.equal(2);
+    expect(getRetryState(response)?.history[0]).to.include({ attempt: 1, code: 'ETIMEDOUT' });
+  });
+
+  real('stops at the deadline, cutting the running attempt short', async () => {
+    server = await startServer(() => {
+      // Never answers.
+    });
+    const { error } = await outcome(api({ attemptTimeout: 5000, deadline: 250 }).get('/never'));
+    expect(error).to.be.instanceOf(AxiosError);
+    expect((error as AxiosError).code).to.equal('ETIMEDOUT');
+    expect((error as AxiosError).message).to.equal('deadline of 250ms exceeded');
+    expect(getRetryState(error)).to.include({ attempt: 1, stopReason: 'deadline' });
+    expect(server.hits()).to.equal(1);
+  });
+
+  real('does not retry a timed-out attempt when retries is 0, and still says why', async () => {
+    server = await startServer(() => {});
+    const { error } = await outcome(api({ attemptTimeout: 100, retries: 0 }).get('/never'));
+    expect((error as AxiosError).message).to.equal('attempt timeout of 100ms exceeded');
+    expect(getRetryState(error)?.stopReason).to.equal('retries-exhausted');
+    expect(server.hits()).to.equal(1);
+  });
+
+  real('retries after the connection is reset', async () => {
+    server = await startServer((n, req, res) => {
+      if (n === 1) req.socket.destroy();
+      else res.end('ok');
+    });
+    const response = await api({}).get('/flaky');
+    expect(response.data).to.equal('ok');
+    expect(getRetryState(response)?.history[0]?.code).to.equal('ECONNRESET');
+  });
+
+  real('aborts during a real backoff wait at once, leaving no timer', async () => {
+    server = await startServer((_n, _req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const controller = new AbortController();
+    let waiting = false;
+    const call = outcome(
+      api({ baseDelay: 60_000, maxDelay: 60_000, onRetry: () => void (waiting = true) }).get('/down', { signal: controller.signal }),
+    );
+    await until(() => waiting);
+    controller.abort();
+    const { error } = await call;
+    expect(error).to.be.instanceOf(CanceledError);
+    expect(getRetryState(error)?.stopReason).to.equal('aborted');
+    expect(server.hits()).to.equal(1);
+  });
+
+  real('destroys a failed stream response before retrying, so its socket is released', async () => {
+    let firstClosed = false;
+    server = await startServer((n, _req, res) => {
+      if (n === 1) {
+        // A 503 whose body never ends: only the client destroying it frees the socket.
+        res.writeHead(503, { 'Content-Type': 'text/plain' });
+        res.write('partial');
+        res.on('close', () => (firstClosed = true));
+        return;
+      }
+      res.end('stream body');
+    });
+    const response = await api({}).get<Readable>('/stream', { responseType: 'stream' });
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.data) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).to.equal('stream body');
+    await until(() => firstClosed);
+    expect(firstClosed).to.equal(true);
+  });
+});
