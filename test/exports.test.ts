@@ -1,0 +1,15 @@
+import { expect } from 'chai';
+import * as rebound from '../lib/index.js';
+
+describe('public surface', () => {
+  it('exports exactly the documented runtime names', () => {
+    expect(Object.keys(rebound).sort()).to.deep.equal([
+      'DEFAULTS',
+      'attachRetry',
+      'getRetryState',
+      'isRetryable',
+      'nextDelay',
+      'parseRetryAfter',
+    ]);
+  });
+});
