@@ -57,10 +57,14 @@ function beforeAttempt(config: InternalAxiosRequestConfig, instanceOptions: Norm
   }
   if (config.retry === false) return config;
   const options = normalizeOptions(config.retry, instanceOptions, 'retry');
-  const context = new RequestContext(options, config.signal as AbortSignal | undefined, now);
+  const context = new RequestContext(options, listenableSignal(config.signal), now);
   const key = options.idempotencyKey;
   if (key && key.methods.includes((config.method ?? 'get').toUpperCase()) && !config.headers.has(key.header)) {
-    config.headers.set(key.header, key.generate());
+    const generated: unknown = key.generate();
+    if (typeof generated !== 'string' || generated === '') {
+      throw new TypeError(`axios-rebound: idempotencyKey.generate must return a non-empty string, got ${String(generated)}`);
+    }
+    config.headers.set(key.header, generated);
   }
   const idempotencyKey = idempotencyKeyOf(config, options);
   if (idempotencyKey !== undefined) context.state.idempotencyKey = idempotencyKey;
@@ -95,6 +99,11 @@ function afterAttempt(
   }
   if ('response' in settled) return settled.response;
   return handleFailure(context, settled.error, instance);
+}
+
+/** axios also accepts signal-like objects without listeners; only a real one can cut a wait short. */
+function listenableSignal(signal: InternalAxiosRequestConfig['signal']): AbortSignal | undefined {
+  return typeof signal?.addEventListener === 'function' ? (signal as AbortSignal) : undefined;
 }
 
 function configOf(error: unknown): InternalAxiosRequestConfig | undefined {

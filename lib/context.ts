@@ -1,4 +1,4 @@
-import { AxiosError, isCancel } from 'axios';
+import { AxiosError, isAxiosError, isCancel } from 'axios';
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { AttemptTimer } from './timers.js';
 import type { NormalizedRetryOptions, RetryState } from './types.js';
@@ -79,7 +79,7 @@ export class RequestContext {
 }
 
 function describeError(error: unknown): { status?: number; code?: string } {
-  if (!(error instanceof AxiosError)) return error instanceof Error ? { code: error.name } : {};
+  if (!isAxiosError(error)) return error instanceof Error ? { code: error.name } : {};
   const status = error.response?.status;
   return { ...(status === undefined ? {} : { status }), ...(error.code === undefined ? {} : { code: error.code }) };
 }

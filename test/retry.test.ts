@@ -125,6 +125,15 @@ describe('retrying through the interceptors (nock)', () => {
     expect(keys).to.deep.equal(['order-42', 'order-42']);
   });
 
+  it('rejects, unsent, a request whose key generator returns no key', async () => {
+    const { api } = client({ idempotencyKey: { generate: () => '' } });
+    const scope = nock(ORIGIN).post('/pay').reply(201);
+    const { error } = await outcome(api.post('/pay', {}));
+    expect(error).to.be.instanceOf(TypeError);
+    expect((error as Error).message).to.match(/idempotencyKey\.generate must return a non-empty string/);
+    expect(scope.isDone()).to.equal(false);
+  });
+
   it('applies a per-request override over the instance options', async () => {
     const { api } = client({ retries: 5 });
     const scope = nock(ORIGIN).get('/x').times(2).reply(503);
