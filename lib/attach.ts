@@ -1,16 +1,22 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { isAxiosError, isCancel } from 'axios';
+import type { AttemptVerdict } from './breaker.js';
+import { idempotencyKeyOf, isTransientFailure } from './classify.js';
 import { contextOf, RequestContext, setContext } from './context.js';
 import type { Outcome } from './context.js';
-import { idempotencyKeyOf } from './classify.js';
+import { CircuitOpenError } from './errors.js';
 import { normalizeOptions } from './options.js';
-import { handleFailure } from './retry-loop.js';
-import type { NormalizedRetryOptions, RetryOptions } from './types.js';
+import { giveUp, handleFailure } from './retry-loop.js';
+import { InstanceScope } from './scope.js';
+import type { NormalizedRetryOptions, RetryOptions, RetryStats } from './types.js';
 
 export interface RetryHandle {
   /** The instance's options after defaults and validation. */
   readonly options: NormalizedRetryOptions;
   /** Removes both interceptors. Requests under way finish under the policy they started with. */
   detach(): void;
+  /** A snapshot of what the instance's requests have done so far. Cheap. */
+  stats(): RetryStats;
 }
 
 const attached = new WeakSet<AxiosInstance>();
@@ -24,8 +30,8 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
   if (attached.has(instance)) {
     throw new Error('axios-rebound: attachRetry was already called on this axios instance; call detach() on its handle first');
   }
-  const normalized = normalizeOptions(options);
-  const requestId = instance.interceptors.request.use((config) => beforeAttempt(config, normalized), undefined, {
+  const scope = new InstanceScope(normalizeOptions(options));
+  const requestId = instance.interceptors.request.use((config) => beforeAttempt(config, scope), undefined, {
     synchronous: true,
   });
   const responseId = instance.interceptors.response.use(
@@ -35,7 +41,8 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
   attached.add(instance);
   let detached = false;
   return Object.freeze({
-    options: normalized,
+    options: scope.options,
+    stats: () => scope.stats(),
     detach() {
       if (detached) return;
       detached = true;
@@ -47,7 +54,7 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
 }
 
 /** The request interceptor: starts a request's context, or the next attempt of a replay. */
-function beforeAttempt(config: InternalAxiosRequestConfig, instanceOptions: NormalizedRetryOptions) {
+function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope) {
   const now = Date.now();
   const existing = contextOf(config);
   // A context without a pending capture is left over from an earlier call whose config was reused.
@@ -56,8 +63,9 @@ function beforeAttempt(config: InternalAxiosRequestConfig, instanceOptions: Norm
     return config;
   }
   if (config.retry === false) return config;
-  const options = normalizeOptions(config.retry, instanceOptions, 'retry');
-  const context = new RequestContext(options, listenableSignal(config.signal), now);
+  const options =
+    config.retry === undefined ? scope.options : scope.resolve(normalizeOptions(config.retry, scope.options, 'retry'));
+  const context = new RequestContext(options, scope, listenableSignal(config.signal), now);
   const key = options.idempotencyKey;
   if (key && key.methods.includes((config.method ?? 'get').toUpperCase()) && !config.headers.has(key.header)) {
     const generated: unknown = key.generate();
@@ -69,6 +77,17 @@ function beforeAttempt(config: InternalAxiosRequestConfig, instanceOptions: Norm
   const idempotencyKey = idempotencyKeyOf(config, options);
   if (idempotencyKey !== undefined) context.state.idempotencyKey = idempotencyKey;
   setContext(config, context);
+  scope.requests += 1;
+  const breaker = options.circuitBreaker;
+  if (breaker) {
+    const circuitKey = (context.circuitKey = breaker.keyOf(config));
+    const admission = breaker.acquire(circuitKey);
+    scope.report(admission.transition, options);
+    // Refused: nothing is sent, and the response interceptor gives up with 'circuit-open'.
+    if (!admission.allowed) throw new CircuitOpenError(circuitKey, admission.retryAfterMs, config);
+    context.probe = admission.probe;
+  }
+  if (options.budget) options.budget.recordRequest();
   context.beginAttempt(config, now);
   return config;
 }
@@ -90,15 +109,30 @@ function afterAttempt(
     if ('response' in outcome) return outcome.response;
     throw outcome.error;
   }
+  if (!context.attemptInFlight) return giveUp(context, 'error' in outcome ? outcome.error : undefined, config, 'circuit-open');
   const settled = context.endAttempt(outcome, Date.now());
+  const { options, scope } = context;
+  if (options.circuitBreaker && context.circuitKey !== undefined) {
+    const transition = options.circuitBreaker.record(context.circuitKey, verdictOf(settled, options), context.probe);
+    scope.report(transition, options);
+  }
   const capture = context.capture;
   if (capture) {
     context.capture = undefined;
     capture(settled);
     return new Promise<never>(() => {});
   }
-  if ('response' in settled) return settled.response;
-  return handleFailure(context, settled.error, instance);
+  if ('error' in settled) return handleFailure(context, settled.error, instance);
+  scope.successes += 1;
+  return settled.response;
+}
+
+/** What the breaker makes of an attempt: a cancel or the caller's own mistake says nothing. */
+function verdictOf(outcome: Outcome, options: NormalizedRetryOptions): AttemptVerdict {
+  if ('response' in outcome) return 'success';
+  const { error } = outcome;
+  if (!isAxiosError(error) || isCancel(error)) return 'neutral';
+  return isTransientFailure(error, options) ? 'failure' : 'neutral';
 }
 
 /** axios also accepts signal-like objects without listeners; only a real one can cut a wait short. */

@@ -1,5 +1,5 @@
 import { isAxiosError, isCancel } from 'axios';
-import type { InternalAxiosRequestConfig } from 'axios';
+import type { AxiosError, InternalAxiosRequestConfig } from 'axios';
 import type { NormalizedRetryOptions, StatusCodeRule } from './types.js';
 
 /**
@@ -30,9 +30,19 @@ type ClassifyOptions = Pick<
 export function isRetryable(error: unknown, options: ClassifyOptions): boolean {
   if (!isAxiosError(error) || isCancel(error) || !error.config) return false;
   if (!isSafeToRepeat(error.config, options)) return false;
+  if (!error.response && !options.retryOnNetworkError) return false;
+  return isTransientFailure(error, options);
+}
+
+/**
+ * A failure that says the service is struggling rather than that the request is wrong: a
+ * status in `statusCodes`, or no response at all (reset, refused, timeout). What the circuit
+ * breaker counts, whatever the method.
+ */
+export function isTransientFailure(error: AxiosError, options: Pick<NormalizedRetryOptions, 'statusCodes'>): boolean {
   const { response } = error;
   if (response) return matchesStatus(response.status, options.statusCodes);
-  return options.retryOnNetworkError && isNetworkFailure(error.code, error.message);
+  return isNetworkFailure(error.code, error.message);
 }
 
 function isNetworkFailure(code: string | undefined, message: string): boolean {

@@ -1,5 +1,6 @@
 import { AxiosError, isAxiosError, isCancel } from 'axios';
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import type { InstanceScope } from './scope.js';
 import { AttemptTimer } from './timers.js';
 import type { NormalizedRetryOptions, RetryState } from './types.js';
 
@@ -22,6 +23,12 @@ export class RequestContext {
   capture: ((outcome: Outcome) => void) | undefined;
   /** Set when the last attempt was cut short by the deadline. */
   deadlineReached = false;
+  /** Between beginAttempt and endAttempt. */
+  attemptInFlight = false;
+  /** The circuit this request's attempts go through, when a breaker is on. */
+  circuitKey: string | undefined;
+  /** The current attempt is a half-open circuit's probe. */
+  probe = false;
   #attemptStartedAt: number;
   #timer: AttemptTimer | undefined;
   /** Whether the running attempt's limit is the deadline rather than attemptTimeout. */
@@ -29,6 +36,8 @@ export class RequestContext {
 
   constructor(
     readonly options: NormalizedRetryOptions,
+    /** What the attached instance shares between its requests. */
+    readonly scope: InstanceScope,
     /** The caller's own signal; each attempt may get a child of it. */
     readonly signal: AbortSignal | undefined,
     now: number,
@@ -40,6 +49,8 @@ export class RequestContext {
   /** Called by the request interceptor before each attempt is sent. */
   beginAttempt(config: InternalAxiosRequestConfig, now: number): void {
     this.state.attempt += 1;
+    this.scope.attempts += 1;
+    this.attemptInFlight = true;
     this.#attemptStartedAt = now;
     this.deadlineReached = false;
     const { attemptTimeout, deadline } = this.options;
@@ -57,6 +68,7 @@ export class RequestContext {
    * records the attempt, and turns a cancel caused by that timer into a timeout error.
    */
   endAttempt(outcome: Outcome, now: number): Outcome {
+    this.attemptInFlight = false;
     const timer = this.#timer;
     this.#timer = undefined;
     timer?.dispose();

@@ -1,6 +1,10 @@
 import { nextDelay } from './delay.js';
+import type { DelayOptions } from './delay.js';
 import { parseRetryAfter } from './retry-after.js';
-import type { NormalizedRetryOptions, StopReason } from './types.js';
+import type { StopReason, ValidatedRetryOptions } from './types.js';
+
+export type DecisionOptions = DelayOptions &
+  Pick<ValidatedRetryOptions, 'retries' | 'respectRetryAfter' | 'maxRetryAfter' | 'deadline'>;
 
 /** What to do after a failed attempt: wait and retry, or stop and say why. */
 export type Decision = { readonly retry: true; readonly delayMs: number } | { readonly retry: false; readonly reason: StopReason };
@@ -29,7 +33,7 @@ export interface FailureFacts {
 export const RETRY_AFTER_SPREAD = 0.2;
 
 /** The retry decision, pure: the same facts, options and randomness give the same answer. */
-export function decide(facts: FailureFacts, options: NormalizedRetryOptions, random: () => number = Math.random): Decision {
+export function decide(facts: FailureFacts, options: DecisionOptions, random: () => number = Math.random): Decision {
   if (facts.canceled) return stop('aborted');
   if (facts.deadlineReached) return stop('deadline');
   if (!facts.retryable) return stop('not-retryable');

@@ -6,6 +6,11 @@ export type { DelayInput, DelayOptions } from './delay.js';
 export { parseRetryAfter } from './retry-after.js';
 export { isRetryable } from './classify.js';
 export { DEFAULTS } from './options.js';
+export { RetryBudget } from './budget.js';
+export type { RetryBudgetOptions } from './budget.js';
+export { CircuitBreaker } from './breaker.js';
+export type { Admission, AttemptVerdict, CircuitBreakerOptions, CircuitState, CircuitTransition } from './breaker.js';
+export { CircuitOpenError } from './errors.js';
 export type {
   AttemptRecord,
   BackoffContext,
@@ -20,6 +25,8 @@ export type {
   RetryEventContext,
   RetryOptions,
   RetryState,
+  RetryStats,
   StatusCodeRule,
   StopReason,
+  ValidatedRetryOptions,
 } from './types.js';

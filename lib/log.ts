@@ -1,4 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
+import type { RetryBudget } from './budget.js';
 import type { AttemptRecord, RetryState } from './types.js';
 
 /** One line per retry (warn), per give-up (error) and per success after retries (info). */
@@ -18,6 +19,14 @@ export function successLine(config: InternalAxiosRequestConfig, state: RetryStat
   );
 }
 
+export function budgetLine(budget: RetryBudget): string {
+  const { ratio, minRetriesPerSecond, windowMs } = budget.options;
+  return (
+    `axios-rebound: retry budget exhausted (retries are capped at ${ratio * 100}% of requests ` +
+    `plus ${minRetriesPerSecond}/s over ${windowMs}ms); failing without retrying. This is logged once per window.`
+  );
+}
+
 function head(config: InternalAxiosRequestConfig, state: RetryState): string {
   const method = (config.method ?? 'get').toUpperCase();
   return `axios-rebound: ${method} ${fullUrl(config)} attempt ${state.attempt}/${state.retries + 1}`;
@@ -25,7 +34,7 @@ function head(config: InternalAxiosRequestConfig, state: RetryState): string {
 
 function outcome(state: RetryState): string {
   const last: AttemptRecord | undefined = state.history[state.history.length - 1];
-  if (!last) return '';
+  if (!last) return '(not sent)';
   const what = last.status === undefined ? (last.code ?? 'error') : String(last.status);
   return `(${what} in ${last.durationMs}ms)`;
 }

@@ -1,12 +1,9 @@
-import type {
-  IdempotencyKeyOptions,
-  NormalizedRetryOptions,
-  RetryOptions,
-  StatusCodeRule,
-} from './types.js';
+import { CircuitBreaker } from './breaker.js';
+import { RetryBudget } from './budget.js';
+import type { IdempotencyKeyOptions, RetryOptions, StatusCodeRule, ValidatedRetryOptions } from './types.js';
 
 /** Every default in one place. The README's options table mirrors this object. */
-export const DEFAULTS: NormalizedRetryOptions = Object.freeze({
+export const DEFAULTS: ValidatedRetryOptions = Object.freeze({
   retries: 3,
   backoff: 'exponential',
   baseDelay: 200,
@@ -25,6 +22,9 @@ export const DEFAULTS: NormalizedRetryOptions = Object.freeze({
   onRetry: undefined,
   onGiveUp: undefined,
   logger: undefined,
+  budget: true,
+  circuitBreaker: false,
+  onCircuitStateChange: undefined,
 });
 
 const KEY_DEFAULTS: Omit<IdempotencyKeyOptions, 'generate'> = Object.freeze({
@@ -86,6 +86,9 @@ const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
   onRetry: functionOrUnset,
   onGiveUp: functionOrUnset,
   logger: (v) => (v === undefined || (typeof v === 'object' && v !== null) ? undefined : 'a console-like object or undefined'),
+  budget: (v) => (typeof v === 'boolean' || v instanceof RetryBudget ? undefined : 'a boolean or a RetryBudget'),
+  circuitBreaker: (v) => (typeof v === 'boolean' || v instanceof CircuitBreaker ? undefined : 'a boolean or a CircuitBreaker'),
+  onCircuitStateChange: functionOrUnset,
 };
 
 const KNOWN = Object.keys(CHECKS) as (keyof RetryOptions)[];
@@ -120,9 +123,9 @@ function normalizeKeyOptions(input: true | Record<string, unknown>): Readonly<Id
  */
 export function normalizeOptions(
   input: unknown,
-  base: NormalizedRetryOptions = DEFAULTS,
+  base: ValidatedRetryOptions = DEFAULTS,
   name = 'options',
-): NormalizedRetryOptions {
+): ValidatedRetryOptions {
   if (input === undefined) return base;
   if (!isPlainObject(input)) throw new TypeError(`axios-rebound: ${name} must be an object, got ${safeString(input)}`);
   const given = input as Record<string, unknown>;
@@ -135,7 +138,7 @@ export function normalizeOptions(
     if (problem) fail(key, problem, value);
     merged[key] = value;
   }
-  const result = merged as unknown as NormalizedRetryOptions & { idempotencyKey: unknown };
+  const result = merged as unknown as ValidatedRetryOptions & { idempotencyKey: unknown };
   if (result.maxDelay < result.baseDelay) {
     fail('maxDelay', `>= baseDelay (${result.baseDelay})`, result.maxDelay);
   }
@@ -143,7 +146,7 @@ export function normalizeOptions(
     merged['idempotencyKey'] = given['idempotencyKey'] === false ? false : normalizeKeyOptions(given['idempotencyKey'] as true);
   }
   if ('methods' in given) merged['methods'] = Object.freeze((given['methods'] as string[]).map((m) => m.toUpperCase()));
-  return Object.freeze(merged) as unknown as NormalizedRetryOptions;
+  return Object.freeze(merged) as unknown as ValidatedRetryOptions;
 }
 
 /** ` (did you mean "retries"?)` for a near miss, else ''. */

@@ -3,7 +3,7 @@ import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'a
 import { isReplayableBody, isRetryable } from './classify.js';
 import type { Outcome, RequestContext } from './context.js';
 import { decide } from './decision.js';
-import { giveUpLine, retryLine, successLine } from './log.js';
+import { budgetLine, giveUpLine, retryLine, successLine } from './log.js';
 import { sleep } from './timers.js';
 import type { FailureContext, StopReason } from './types.js';
 
@@ -12,7 +12,7 @@ import type { FailureContext, StopReason } from './types.js';
  * waits, replays through the instance, and repeats until a response or a final error.
  */
 export async function handleFailure(context: RequestContext, firstError: unknown, instance: AxiosInstance): Promise<AxiosResponse> {
-  const { options, state } = context;
+  const { options, state, scope } = context;
   let error = firstError;
   for (;;) {
     // Anything but an AxiosError (say, a request interceptor that threw) is not ours to retry.
@@ -20,6 +20,10 @@ export async function handleFailure(context: RequestContext, firstError: unknown
     if (!config) return giveUp(context, error, undefined, 'not-retryable');
     const decision = await decideFor(context, error, config);
     if (!decision.retry) return giveUp(context, error, config, decision.reason);
+    if (options.budget && !options.budget.tryRetry()) {
+      if (options.budget.shouldWarnOfRefusal()) options.logger?.warn?.(budgetLine(options.budget));
+      return giveUp(context, error, config, 'budget');
+    }
     const last = state.history[state.history.length - 1];
     if (last) last.delayMs = decision.delayMs;
     options.logger?.warn?.(retryLine(config, state, decision.delayMs));
@@ -30,13 +34,26 @@ export async function handleFailure(context: RequestContext, firstError: unknown
     } catch (canceled) {
       return giveUp(context, canceled, config, 'aborted');
     }
+    if (!admit(context)) return giveUp(context, error, config, 'circuit-open');
+    scope.retries += 1;
     const outcome = await replay(instance, config, context);
     if ('response' in outcome) {
+      scope.successes += 1;
       options.logger?.info?.(successLine(outcome.response.config, state, Date.now()));
       return outcome.response;
     }
     error = outcome.error;
   }
+}
+
+/** Asks the circuit, if any, to let the retry through; remembers whether it is a probe. */
+function admit(context: RequestContext): boolean {
+  const { options, circuitKey } = context;
+  if (!options.circuitBreaker || circuitKey === undefined) return true;
+  const admission = options.circuitBreaker.acquire(circuitKey);
+  context.scope.report(admission.transition, options);
+  if (admission.allowed) context.probe = admission.probe;
+  return admission.allowed;
 }
 
 async function decideFor(context: RequestContext, error: unknown, config: InternalAxiosRequestConfig) {
@@ -65,7 +82,7 @@ async function decideFor(context: RequestContext, error: unknown, config: Intern
   );
 }
 
-async function giveUp(
+export async function giveUp(
   context: RequestContext,
   error: unknown,
   config: InternalAxiosRequestConfig | undefined,
@@ -73,6 +90,7 @@ async function giveUp(
 ): Promise<never> {
   const { options, state } = context;
   state.stopReason = reason;
+  context.scope.gaveUp(reason);
   if (config) {
     options.logger?.error?.(giveUpLine(config, state, reason));
     await options.onGiveUp?.(Object.freeze({ ...failureContext(context, error, config), stopReason: reason }));

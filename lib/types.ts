@@ -1,4 +1,6 @@
 import type { AxiosError, InternalAxiosRequestConfig } from 'axios';
+import type { RetryBudget } from './budget.js';
+import type { CircuitBreaker, CircuitTransition } from './breaker.js';
 
 /** Why a request stopped being retried. Recorded as `RetryState.stopReason`. */
 export type StopReason =
@@ -7,7 +9,9 @@ export type StopReason =
   | 'deadline'
   | 'retry-after-too-long'
   | 'aborted'
-  | 'body-not-replayable';
+  | 'body-not-replayable'
+  | 'budget'
+  | 'circuit-open';
 
 export type BackoffName = 'exponential' | 'linear' | 'constant';
 export type JitterName = 'full' | 'equal' | 'decorrelated' | 'none';
@@ -120,11 +124,53 @@ export interface RetryOptions {
   onGiveUp: ((ctx: GiveUpContext) => void | Promise<void>) | undefined;
   /** @default undefined (silent) */
   logger: Logger | undefined;
+  /**
+   * Caps retries at a share of first attempts. `true`: one budget per attached instance;
+   * a `RetryBudget`: that one, shared with whoever else has it; `false`: no cap.
+   * @default true
+   */
+  budget: RetryBudget | boolean;
+  /**
+   * Fails fast while a service is down. `true`: one breaker with the defaults per attached
+   * instance; a `CircuitBreaker`: that one, shared with whoever else has it.
+   * @default false
+   */
+  circuitBreaker: CircuitBreaker | boolean;
+  /** Called on every circuit state change this instance's requests cause. @default undefined */
+  onCircuitStateChange: ((change: CircuitTransition) => void) | undefined;
 }
 
-/** The options after defaults and validation: complete and frozen. */
-export interface NormalizedRetryOptions extends Readonly<Omit<RetryOptions, 'idempotencyKey'>> {
+/** The options after defaults and validation: complete and frozen (`DEFAULTS` has this type). */
+export interface ValidatedRetryOptions extends Readonly<Omit<RetryOptions, 'idempotencyKey'>> {
   readonly idempotencyKey: false | Readonly<IdempotencyKeyOptions>;
+}
+
+/**
+ * The options a request runs under (`handle.options`): validated, and with `budget: true`
+ * and `circuitBreaker: true` resolved to the attached instance's own budget and breaker.
+ */
+export interface NormalizedRetryOptions extends Omit<ValidatedRetryOptions, 'budget' | 'circuitBreaker'> {
+  readonly budget: RetryBudget | false;
+  readonly circuitBreaker: CircuitBreaker | false;
+}
+
+/** A snapshot of what one attached instance has done: `handle.stats()`. Plain data. */
+export interface RetryStats {
+  /** Logical requests handled by the policy (not counting `retry: false`). */
+  requests: number;
+  /** Attempts sent: first attempts plus retries. */
+  attempts: number;
+  retries: number;
+  /** Requests that ended with a response. */
+  successes: number;
+  /** Requests that ended with an error. */
+  failures: number;
+  /** Failures by the reason retrying stopped. */
+  giveUps: Partial<Record<StopReason, number>>;
+  /** The instance's retry budget, when it has one. */
+  budget?: { available: number; window: { ms: number; firstAttempts: number; retries: number } };
+  /** The instance's circuits by key, when it has a breaker. */
+  circuits: Record<string, { state: 'closed' | 'open' | 'half-open'; consecutiveFailures: number; openUntil?: number }>;
 }
 
 declare module 'axios' {

@@ -4,7 +4,10 @@ import * as rebound from '../lib/index.js';
 describe('public surface', () => {
   it('exports exactly the documented runtime names', () => {
     expect(Object.keys(rebound).sort()).to.deep.equal([
+      'CircuitBreaker',
+      'CircuitOpenError',
       'DEFAULTS',
+      'RetryBudget',
       'attachRetry',
       'getRetryState',
       'isRetryable',

@@ -1,0 +1,21 @@
+import { AxiosError } from 'axios';
+import type { InternalAxiosRequestConfig } from 'axios';
+
+/**
+ * A request refused without touching the network because the circuit for its key is open.
+ * An AxiosError, so code that handles axios errors handles it too.
+ */
+export class CircuitOpenError extends AxiosError {
+  static readonly code = 'ERR_CIRCUIT_OPEN';
+  /** The circuit's key: by default the origin of the request URL. */
+  readonly key: string;
+  /** Time until the circuit lets a probe through, in ms. */
+  readonly retryAfterMs: number;
+
+  constructor(key: string, retryAfterMs: number, config: InternalAxiosRequestConfig) {
+    super(`axios-rebound: circuit for ${key} is open; next probe in ${retryAfterMs}ms`, CircuitOpenError.code, config);
+    this.name = 'CircuitOpenError';
+    this.key = key;
+    this.retryAfterMs = retryAfterMs;
+  }
+}

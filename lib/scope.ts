@@ -1,0 +1,67 @@
+import { CircuitBreaker } from './breaker.js';
+import type { CircuitTransition } from './breaker.js';
+import { RetryBudget } from './budget.js';
+import type { NormalizedRetryOptions, RetryStats, StopReason, ValidatedRetryOptions } from './types.js';
+
+/**
+ * What one attached instance shares between its requests: the budget and breaker that
+ * `true` stands for, and the counters behind `handle.stats()`.
+ */
+export class InstanceScope {
+  readonly options: NormalizedRetryOptions;
+  requests = 0;
+  attempts = 0;
+  retries = 0;
+  successes = 0;
+  failures = 0;
+  readonly giveUps: Partial<Record<StopReason, number>> = {};
+  #budget: RetryBudget | undefined;
+  #breaker: CircuitBreaker | undefined;
+
+  /** Resolves `true` in the instance's options to a budget and a breaker of its own. */
+  constructor(options: ValidatedRetryOptions) {
+    this.options = this.resolve(options);
+  }
+
+  /** Options whose `budget` and `circuitBreaker` are objects or `false`, never `true`. */
+  resolve(options: ValidatedRetryOptions): NormalizedRetryOptions {
+    const { budget, circuitBreaker } = options;
+    // Neither is `true`, so the options already are what a request runs under.
+    if (budget !== true && circuitBreaker !== true) return options as NormalizedRetryOptions;
+    return Object.freeze({
+      ...options,
+      budget: options.budget === true ? (this.#budget ??= new RetryBudget()) : options.budget,
+      circuitBreaker: options.circuitBreaker === true ? (this.#breaker ??= new CircuitBreaker()) : options.circuitBreaker,
+    });
+  }
+
+  gaveUp(reason: StopReason): void {
+    this.failures += 1;
+    this.giveUps[reason] = (this.giveUps[reason] ?? 0) + 1;
+  }
+
+  /** Logs and reports a circuit state change caused by one of this instance's requests. */
+  report(transition: CircuitTransition | undefined, options: NormalizedRetryOptions): void {
+    if (!transition) return;
+    const { key, from, to } = transition;
+    const line = `axios-rebound: circuit ${key} ${from} -> ${to}`;
+    if (to === 'open') options.logger?.warn?.(line);
+    else options.logger?.info?.(line);
+    options.onCircuitStateChange?.(Object.freeze({ key, from, to }));
+  }
+
+  stats(): RetryStats {
+    const { budget, circuitBreaker } = this.options;
+    const stats: RetryStats = {
+      requests: this.requests,
+      attempts: this.attempts,
+      retries: this.retries,
+      successes: this.successes,
+      failures: this.failures,
+      giveUps: { ...this.giveUps },
+      circuits: circuitBreaker ? circuitBreaker.snapshot() : {},
+    };
+    if (budget) stats.budget = budget.snapshot();
+    return stats;
+  }
+}
