@@ -67,7 +67,7 @@ describe('options', () => {
     ['idempotencyKey', 'yes'],
   ];
   for (const [name, value] of invalid) {
-    it(`rejects ${name}: ${typeof value === "number" ? String(value) : JSON.stringify(value)} with a TypeError naming it`, () => {
+    it(`rejects ${name}: ${typeof value === 'number' ? String(value) : JSON.stringify(value)} with a TypeError naming it`, () => {
       expect(() => normalizeOptions({ [name]: value })).to.throw(TypeError, `"${name}"`);
     });
   }
