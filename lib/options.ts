@@ -131,7 +131,8 @@ export function normalizeOptions(
   const given = input as Record<string, unknown>;
   const merged: Record<string, unknown> = { ...base };
   for (const key of Object.keys(given)) {
-    const check = (CHECKS as Record<string, Check | undefined>)[key];
+    // Own keys only: `__proto__` or `constructor` must not find Object.prototype's members.
+    const check = Object.hasOwn(CHECKS, key) ? (CHECKS as Record<string, Check>)[key] : undefined;
     if (!check) throw new TypeError(`axios-rebound: unknown option "${key}"${suggest(key)}`);
     const value = given[key];
     const problem = check(value);

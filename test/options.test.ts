@@ -87,6 +87,11 @@ describe('options', () => {
     expect(() => normalizeOptions({ colour: 'red' })).to.throw(TypeError, /unknown option "colour"$/);
   });
 
+  it('rejects inherited names such as __proto__ and constructor as unknown options', () => {
+    expect(() => normalizeOptions(JSON.parse('{"__proto__": {}}'))).to.throw(TypeError, 'unknown option "__proto__"');
+    expect(() => normalizeOptions({ constructor: 1 })).to.throw(TypeError, 'unknown option "constructor"');
+  });
+
   it('rejects options that are not an object', () => {
     expect(() => normalizeOptions(5)).to.throw(TypeError, /options must be an object/);
     expect(() => normalizeOptions(null)).to.throw(TypeError, /options must be an object/);
