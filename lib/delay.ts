@@ -56,8 +56,8 @@ function backoff(attempt: number, previousDelay: number | undefined, options: De
   }
   switch (kind) {
     case 'exponential':
-      // factor ** big is Infinity, which the cap turns into maxDelay.
-      return baseDelay * factor ** (attempt - 1);
+      // factor ** big is Infinity, which the cap turns into maxDelay; but 0 · Infinity is NaN.
+      return baseDelay === 0 ? 0 : baseDelay * factor ** (attempt - 1);
     case 'linear':
       return baseDelay * attempt;
     case 'constant':

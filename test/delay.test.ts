@@ -32,6 +32,11 @@ describe('nextDelay', () => {
     expect(nextDelay({ attempt: 5000 }, options({ jitter: 'full', maxDelay: 1000 }), fixed(0.5))).to.equal(500);
   });
 
+  it('stays 0 for a zero baseDelay however large the attempt (0 · Infinity is NaN)', () => {
+    expect(nextDelay({ attempt: 169 }, options({ baseDelay: 0, factor: 66, maxDelay: 0 }), fixed(0.5))).to.equal(0);
+    expect(nextDelay({ attempt: 2000 }, options({ baseDelay: 0, maxDelay: 100, jitter: 'none' }))).to.equal(0);
+  });
+
   it('full jitter spreads uniformly over 0..d', () => {
     const opts = options({ jitter: 'full' });
     expect(nextDelay({ attempt: 3 }, opts, fixed(0))).to.equal(0);
