@@ -30,19 +30,25 @@ type ClassifyOptions = Pick<
 export function isRetryable(error: unknown, options: ClassifyOptions): boolean {
   if (!isAxiosError(error) || isCancel(error) || !error.config) return false;
   if (!isSafeToRepeat(error.config, options)) return false;
-  if (!error.response && !options.retryOnNetworkError) return false;
-  return isTransientFailure(error, options);
+  const kind = failureKind(error, options);
+  return kind === 'status' || (kind === 'network' && options.retryOnNetworkError);
 }
 
 /**
  * A failure that says the service is struggling rather than that the request is wrong: a
- * status in `statusCodes`, or no response at all (reset, refused, timeout). What the circuit
- * breaker counts, whatever the method.
+ * status in `statusCodes`, or no (complete) response at all: reset, refused, timeout, a body
+ * cut off. What the circuit breaker counts, whatever the method.
  */
 export function isTransientFailure(error: AxiosError, options: Pick<NormalizedRetryOptions, 'statusCodes'>): boolean {
-  const { response } = error;
-  if (response) return matchesStatus(response.status, options.statusCodes);
-  return isNetworkFailure(error.code, error.message);
+  return failureKind(error, options) !== undefined;
+}
+
+function failureKind(error: AxiosError, options: Pick<NormalizedRetryOptions, 'statusCodes'>): 'status' | 'network' | undefined {
+  // axios's Node adapter reports a response body that the peer cut off with this message and
+  // the (complete-looking) response; it is a network failure, not the status it carries.
+  const truncated = error.code === 'ERR_BAD_RESPONSE' && error.message === 'stream has been aborted';
+  if (error.response && !truncated) return matchesStatus(error.response.status, options.statusCodes) ? 'status' : undefined;
+  return truncated || isNetworkFailure(error.code, error.message) ? 'network' : undefined;
 }
 
 function isNetworkFailure(code: string | undefined, message: string): boolean {

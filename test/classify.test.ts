@@ -65,3 +65,18 @@ describe('isRetryable', () => {
     expect(isRetryable(undefined, DEFAULTS)).to.equal(false);
   });
 });
+
+describe('isRetryable on a truncated body', () => {
+  it('retries a response whose body the peer cut off, as the network failure it is', () => {
+    const cut = failure('get', 200, 'ERR_BAD_RESPONSE');
+    cut.message = 'stream has been aborted';
+    expect(isRetryable(cut, DEFAULTS)).to.equal(true);
+    expect(isRetryable(cut, normalizeOptions({ retryOnNetworkError: false }))).to.equal(false);
+  });
+
+  it('does not retry other bad responses, such as unparsable JSON', () => {
+    const bad = failure('get', 200, 'ERR_BAD_RESPONSE');
+    bad.message = 'Unexpected end of JSON input';
+    expect(isRetryable(bad, DEFAULTS)).to.equal(false);
+  });
+});
