@@ -1,0 +1,30 @@
+/**
+ * npm run bench [-- overhead|memory|flaky|outage|herd ...] [--rounds N] [--quick]
+ * Runs the named steps (all by default), prints their tables and writes bench/RESULTS.md.
+ */
+import { parseArgs } from 'node:util';
+import { memory } from './memory.js';
+import { overhead } from './overhead.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false } },
+});
+const quick = values.quick ?? false;
+const rounds = Number(values.rounds ?? (quick ? 2 : 7));
+
+const steps: Record<string, () => Promise<string>> = {
+  overhead: () => overhead({ rounds, requests: quick ? 10_000 : 100_000 }),
+  memory: () => memory({ rounds, inFlight: quick ? 2000 : 10_000 }),
+};
+const chosen = positionals.length ? positionals : Object.keys(steps);
+for (const name of chosen) {
+  const step = steps[name];
+  if (!step) {
+    console.error(`unknown step "${name}"; steps: ${Object.keys(steps).join(', ')}`);
+    process.exit(2);
+  }
+  const started = Date.now();
+  const report = await step();
+  console.log(`\n${report}\n\n(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
