@@ -2,12 +2,13 @@ import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'a
 import { isAxiosError, isCancel } from 'axios';
 import type { AttemptVerdict } from './breaker.js';
 import { idempotencyKeyOf, isTransientFailure } from './classify.js';
-import { contextOf, RequestContext, setContext } from './context.js';
+import { RequestContext } from './context.js';
 import type { Outcome } from './context.js';
 import { CircuitOpenError } from './errors.js';
 import { normalizeOptions } from './options.js';
 import { giveUp, handleFailure } from './retry-loop.js';
 import { InstanceScope } from './scope.js';
+import { EPOCH, succeededFirstTime, track, trackingOf } from './tracking.js';
 import type { NormalizedRetryOptions, RetryOptions, RetryStats } from './types.js';
 
 export interface RetryHandle {
@@ -35,8 +36,8 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
     synchronous: true,
   });
   const responseId = instance.interceptors.response.use(
-    (response) => afterAttempt(response.config, { response }, instance),
-    (error: unknown) => afterAttempt(configOf(error), { error }, instance),
+    (response) => afterSuccess(response, scope, instance),
+    (error: unknown) => afterAttempt(configOf(error), { error }, scope, instance),
   );
   attached.add(instance);
   let detached = false;
@@ -53,16 +54,25 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
   });
 }
 
-/** The request interceptor: starts a request's context, or the next attempt of a replay. */
+/** The request interceptor: starts tracking a request, or the next attempt of a replay. */
 function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope) {
-  const now = Date.now();
-  const existing = contextOf(config);
+  const tracking = trackingOf(config);
   // A context without a pending capture is left over from an earlier call whose config was reused.
-  if (existing?.capture) {
-    existing.beginAttempt(config, now);
+  if (tracking instanceof RequestContext && tracking.capture) {
+    scope.attempts += 1;
+    tracking.beginAttempt(config, Date.now());
     return config;
   }
   if (config.retry === false) return config;
+  scope.requests += 1;
+  if (config.retry === undefined && scope.fastPath) {
+    // Nothing to look after until the first attempt fails: a start time, and no allocation.
+    if (scope.options.budget) scope.options.budget.recordRequest();
+    scope.attempts += 1;
+    track(config, Date.now() - EPOCH);
+    return config;
+  }
+  const now = Date.now();
   const options =
     config.retry === undefined ? scope.options : scope.resolve(normalizeOptions(config.retry, scope.options, 'retry'));
   const context = new RequestContext(options, scope, listenableSignal(config.signal), now);
@@ -76,8 +86,7 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
   }
   const idempotencyKey = idempotencyKeyOf(config, options);
   if (idempotencyKey !== undefined) context.state.idempotencyKey = idempotencyKey;
-  setContext(config, context);
-  scope.requests += 1;
+  track(config, context);
   const breaker = options.circuitBreaker;
   if (breaker) {
     const circuitKey = (context.circuitKey = breaker.keyOf(config));
@@ -88,8 +97,19 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
     context.probe = admission.probe;
   }
   if (options.budget) options.budget.recordRequest();
+  scope.attempts += 1;
   context.beginAttempt(config, now);
   return config;
+}
+
+/** The response interceptor's success side; a fast-path first attempt only records its time. */
+function afterSuccess(response: AxiosResponse, scope: InstanceScope, instance: AxiosInstance) {
+  const { config } = response;
+  const tracking = trackingOf(config);
+  if (typeof tracking !== 'number') return afterAttempt(config, { response }, scope, instance);
+  scope.successes += 1;
+  succeededFirstTime(config, response, scope.options.retries, tracking);
+  return response;
 }
 
 /**
@@ -102,16 +122,17 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
 function afterAttempt(
   config: InternalAxiosRequestConfig | undefined,
   outcome: Outcome,
+  scope: InstanceScope,
   instance: AxiosInstance,
 ): AxiosResponse | Promise<AxiosResponse> {
-  const context = contextOf(config);
+  const context = config ? contextFor(config, scope) : undefined;
   if (!context) {
     if ('response' in outcome) return outcome.response;
     throw outcome.error;
   }
   if (!context.attemptInFlight) return giveUp(context, 'error' in outcome ? outcome.error : undefined, config, 'circuit-open');
   const settled = context.endAttempt(outcome, Date.now());
-  const { options, scope } = context;
+  const { options } = context;
   if (options.circuitBreaker && context.circuitKey !== undefined) {
     const transition = options.circuitBreaker.record(context.circuitKey, verdictOf(settled, options), context.probe);
     scope.report(transition, options);
@@ -125,6 +146,19 @@ function afterAttempt(
   if ('error' in settled) return handleFailure(context, settled.error, instance);
   scope.successes += 1;
   return settled.response;
+}
+
+/** The request's context; a fast-path first attempt gets one now, when it has failed. */
+function contextFor(config: InternalAxiosRequestConfig, scope: InstanceScope): RequestContext | undefined {
+  const tracking = trackingOf(config);
+  if (tracking instanceof RequestContext) return tracking;
+  if (typeof tracking !== 'number') return undefined;
+  const context = new RequestContext(scope.options, scope, listenableSignal(config.signal), tracking + EPOCH);
+  const idempotencyKey = idempotencyKeyOf(config, scope.options);
+  if (idempotencyKey !== undefined) context.state.idempotencyKey = idempotencyKey;
+  context.adoptFirstAttempt(tracking + EPOCH);
+  track(config, context);
+  return context;
 }
 
 /** What the breaker makes of an attempt: a cancel or the caller's own mistake says nothing. */

@@ -4,17 +4,8 @@ import type { InstanceScope } from './scope.js';
 import { AttemptTimer } from './timers.js';
 import type { NormalizedRetryOptions, RetryState } from './types.js';
 
-/**
- * The key under which a request's context travels in its config. A string, because older
- * axios 1.x drops symbol keys when it merges configs; the value is a class instance, which
- * axios's merge keeps by identity (plain objects would be deep-copied on every replay).
- */
-export const CONTEXT_KEY = 'axios-rebound';
-
 /** How one attempt ended, as handed from a replay's interceptor back to the retry loop. */
 export type Outcome = { readonly response: AxiosResponse } | { readonly error: unknown };
-
-type ConfigWithContext = InternalAxiosRequestConfig & { [CONTEXT_KEY]?: RequestContext };
 
 /** Per logical request: its resolved options (read-only) and its state (plain data). */
 export class RequestContext {
@@ -49,7 +40,6 @@ export class RequestContext {
   /** Called by the request interceptor before each attempt is sent. */
   beginAttempt(config: InternalAxiosRequestConfig, now: number): void {
     this.state.attempt += 1;
-    this.scope.attempts += 1;
     this.attemptInFlight = true;
     this.#attemptStartedAt = now;
     this.deadlineReached = false;
@@ -61,6 +51,13 @@ export class RequestContext {
     this.#timer = new AttemptTimer(Math.max(0, limit), this.signal);
     this.#limitIsDeadline = remaining <= (attemptTimeout ?? Infinity);
     config.signal = this.#timer.signal;
+  }
+
+  /** Takes over a first attempt that was sent on the fast path, with nothing tracked. */
+  adoptFirstAttempt(startedAt: number): void {
+    this.state.attempt = 1;
+    this.attemptInFlight = true;
+    this.#attemptStartedAt = startedAt;
   }
 
   /**
@@ -94,24 +91,4 @@ function describeError(error: unknown): { status?: number; code?: string } {
   if (!isAxiosError(error)) return error instanceof Error ? { code: error.name } : {};
   const status = error.response?.status;
   return { ...(status === undefined ? {} : { status }), ...(error.code === undefined ? {} : { code: error.code }) };
-}
-
-export function contextOf(config: InternalAxiosRequestConfig | undefined): RequestContext | undefined {
-  return (config as ConfigWithContext | undefined)?.[CONTEXT_KEY];
-}
-
-export function setContext(config: InternalAxiosRequestConfig, context: RequestContext): void {
-  (config as ConfigWithContext)[CONTEXT_KEY] = context;
-}
-
-/**
- * The retry story of a request: pass its config, its response, or the error the call
- * rejected with. Plain data (safe to log or `JSON.stringify`); `undefined` when the request
- * did not go through axios-rebound.
- */
-export function getRetryState(configOrError: unknown): RetryState | undefined {
-  if (typeof configOrError !== 'object' || configOrError === null) return undefined;
-  const holder = configOrError as { config?: unknown };
-  const config = (holder.config ?? configOrError) as InternalAxiosRequestConfig;
-  return contextOf(config)?.state;
 }

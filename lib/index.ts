@@ -1,6 +1,6 @@
 export { attachRetry } from './attach.js';
 export type { RetryHandle } from './attach.js';
-export { getRetryState } from './context.js';
+export { getRetryState } from './tracking.js';
 export { nextDelay } from './delay.js';
 export type { DelayInput, DelayOptions } from './delay.js';
 export { parseRetryAfter } from './retry-after.js';

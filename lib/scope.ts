@@ -19,8 +19,16 @@ export class InstanceScope {
   #breaker: CircuitBreaker | undefined;
 
   /** Resolves `true` in the instance's options to a budget and a breaker of its own. */
+  /**
+   * Requests without per-request options take the fast path when nothing must be looked after
+   * before a failure: no attempt timer, no deadline, no breaker, no key to generate.
+   */
+  readonly fastPath: boolean;
+
   constructor(options: ValidatedRetryOptions) {
     this.options = this.resolve(options);
+    const { attemptTimeout, deadline, circuitBreaker, idempotencyKey } = this.options;
+    this.fastPath = attemptTimeout === undefined && deadline === undefined && !circuitBreaker && !idempotencyKey;
   }
 
   /** Options whose `budget` and `circuitBreaker` are objects or `false`, never `true`. */
