@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { memory } from './memory.js';
+import { outage } from './outage.js';
 import { overhead } from './overhead.js';
 
 const { values, positionals } = parseArgs({
@@ -16,6 +17,7 @@ const rounds = Number(values.rounds ?? (quick ? 2 : 7));
 const steps: Record<string, () => Promise<string>> = {
   overhead: () => overhead({ rounds, requests: quick ? 10_000 : 100_000 }),
   memory: () => memory({ rounds, inFlight: quick ? 2000 : 10_000 }),
+  outage: () => outage({ rounds: Math.min(rounds, 3) }),
 };
 const chosen = positionals.length ? positionals : Object.keys(steps);
 for (const name of chosen) {

@@ -1,0 +1,164 @@
+/**
+ * Step 4: an outage and recovery over real sockets. 200 callers in a closed loop (think time
+ * 250–750 ms) against a server in a child process with a capacity of 800 requests/s that
+ * answers 503 to everything for 3 s, 1 s into a 7 s run. Each library with its documented
+ * defaults, and axios-rebound with its budget off and with a breaker.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AxiosInstance } from 'axios';
+import { CircuitBreaker } from '../lib/index.js';
+import { create, environment, median, percentile, rotate, table, writeSection } from './common.js';
+import type { Variant } from './common.js';
+import { lineChart } from './svg.js';
+
+export const SCENARIO = {
+  callers: 200,
+  thinkMs: [250, 750] as const,
+  runMs: 7000,
+  outageAtMs: 1000,
+  outageMs: 3000,
+  capacityPerSecond: 800,
+};
+
+export interface OutageRun {
+  /** Requests the server received per 100 ms. */
+  buckets: number[];
+  outageRequests: number;
+  outageFirstAttempts: number;
+  calls: number;
+  succeeded: number;
+  settleMs: number[];
+}
+
+type Policy = { name: string; variant: Variant; rebound?: () => object };
+export const POLICIES: Policy[] = [
+  { name: 'bare axios (no retries)', variant: 'bare axios' },
+  { name: 'axios-retry (defaults)', variant: 'axios-retry' },
+  { name: 'retry-axios (defaults)', variant: 'retry-axios' },
+  { name: 'axios-rebound, budget off', variant: 'axios-rebound', rebound: () => ({ budget: false }) },
+  { name: 'axios-rebound (defaults)', variant: 'axios-rebound', rebound: () => ({}) },
+  {
+    name: 'axios-rebound + breaker (openMs 1 s)',
+    variant: 'axios-rebound',
+    rebound: () => ({ circuitBreaker: new CircuitBreaker({ openMs: 1000, maxOpenMs: 4000 }) }),
+  },
+];
+
+function message<T>(child: ChildProcess, key: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, T>) => {
+      if (key in m) {
+        child.off('message', on);
+        resolve(m[key] as T);
+      }
+    };
+    child.on('message', on);
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function runOnce(child: ChildProcess, port: number, policy: Policy): Promise<OutageRun> {
+  const agent = new http.Agent({ keepAlive: true });
+  const api: AxiosInstance = create(policy.variant, { baseURL: `http://127.0.0.1:${port}`, httpAgent: agent }, undefined, policy.rebound?.() ?? {});
+  child.send({ start: { outageAtMs: SCENARIO.outageAtMs, outageMs: SCENARIO.outageMs, capacityPerSecond: SCENARIO.capacityPerSecond } });
+  const started = Date.now();
+  let calls = 0;
+  let succeeded = 0;
+  const settleMs: number[] = [];
+  const caller = async (index: number) => {
+    let n = 0;
+    while (Date.now() - started < SCENARIO.runMs) {
+      const id = `${index}-${n++}`;
+      const t0 = Date.now();
+      calls += 1;
+      try {
+        await api.get('/work', { headers: { 'X-Call-ID': id } });
+        succeeded += 1;
+      } catch {
+        // Counted as a failed call.
+      }
+      settleMs.push(Date.now() - t0);
+      const [lo, hi] = SCENARIO.thinkMs;
+      await sleep(lo + Math.random() * (hi - lo));
+    }
+  };
+  await Promise.all(Array.from({ length: SCENARIO.callers }, (_, i) => caller(i)));
+  child.send({ report: true });
+  const report = await message<{ buckets: number[]; outage: { requests: number; firstAttempts: number } }>(child, 'report');
+  agent.destroy();
+  return {
+    buckets: report.buckets.slice(0, SCENARIO.runMs / 100),
+    outageRequests: report.outage.requests,
+    outageFirstAttempts: report.outage.firstAttempts,
+    calls,
+    succeeded,
+    settleMs,
+  };
+}
+
+/** The figures of one policy: medians over rounds. */
+export function summarize(runs: OutageRun[]): (string | number)[] {
+  const outageBuckets = (r: OutageRun) => r.buckets.slice(SCENARIO.outageAtMs / 100, (SCENARIO.outageAtMs + SCENARIO.outageMs) / 100);
+  const m = (f: (r: OutageRun) => number) => median(runs.map(f));
+  return [
+    Math.round(m((r) => r.buckets.reduce((a, b) => a + b, 0))),
+    Math.round(m((r) => (r.outageRequests * 1000) / SCENARIO.outageMs)),
+    Math.round(m((r) => Math.max(...outageBuckets(r)) * 10)),
+    m((r) => r.outageRequests / Math.max(1, r.outageFirstAttempts)).toFixed(2),
+    `${(m((r) => r.succeeded / r.calls) * 100).toFixed(1)} %`,
+    Math.round(m((r) => percentile(r.settleMs, 50))),
+    Math.round(m((r) => percentile(r.settleMs, 95))),
+    Math.round(m((r) => percentile(r.settleMs, 99))),
+  ];
+}
+
+export const OUTAGE_HEADER = [
+  'policy',
+  'requests in all',
+  'req/s during outage',
+  'peak req/s during outage',
+  'outage load ÷ first attempts',
+  'calls that succeeded',
+  'p50 ms',
+  'p95 ms',
+  'p99 ms',
+];
+
+export async function outage(options: { rounds: number }): Promise<string> {
+  const child = fork(new URL('./outage-server.mjs', import.meta.url));
+  const port = await message<number>(child, 'port');
+  const runs = new Map<string, OutageRun[]>(POLICIES.map((p) => [p.name, []]));
+  try {
+    for (let round = 0; round < options.rounds; round++) {
+      for (const policy of rotate(POLICIES, round)) {
+        runs.get(policy.name)?.push(await runOnce(child, port, policy));
+        process.stderr.write('.');
+      }
+    }
+  } finally {
+    child.send({ exit: true });
+  }
+  const rows = POLICIES.map((p) => [p.name, ...summarize(runs.get(p.name) ?? [])]);
+  const chart = lineChart({
+    title: `Server load, ${SCENARIO.callers} callers, 503 for ${SCENARIO.outageMs / 1000} s from t = ${SCENARIO.outageAtMs / 1000} s (real sockets)`,
+    xLabel: 'time (s)',
+    yLabel: 'requests/s received',
+    series: POLICIES.map((p) => {
+      const all = runs.get(p.name) ?? [];
+      const length = Math.min(...all.map((r) => r.buckets.length));
+      return { name: p.name, points: Array.from({ length }, (_, i) => [i / 10, median(all.map((r) => r.buckets[i] ?? 0)) * 10] as const) };
+    }),
+  });
+  writeFileSync(new URL('../docs/outage-real.svg', import.meta.url), chart);
+  const body = [
+    `Command: \`npm run bench -- outage\` (${options.rounds} interleaved rounds; medians). ${SCENARIO.callers} callers in one process, each in a closed loop with ${SCENARIO.thinkMs[0]}–${SCENARIO.thinkMs[1]} ms think time, against a server (child process, capacity ${SCENARIO.capacityPerSecond} requests/s, 503 beyond) that answers 503 to everything from ${SCENARIO.outageAtMs / 1000} s to ${(SCENARIO.outageAtMs + SCENARIO.outageMs) / 1000} s of a ${SCENARIO.runMs / 1000} s run. "First attempts" are the calls the callers started during the outage (a call's retries carry its X-Call-ID). ${environment()}.`,
+    table(OUTAGE_HEADER, rows),
+    '![server load over time](../docs/outage-real.svg)',
+  ].join('\n\n');
+  writeSection('4. Outage and recovery, real sockets', body);
+  return body;
+}
