@@ -3,6 +3,7 @@
  * Runs the named steps (all by default), prints their tables and writes bench/RESULTS.md.
  */
 import { parseArgs } from 'node:util';
+import { flaky } from './flaky.js';
 import { memory } from './memory.js';
 import { outage } from './outage.js';
 import { overhead } from './overhead.js';
@@ -17,6 +18,7 @@ const rounds = Number(values.rounds ?? (quick ? 2 : 7));
 const steps: Record<string, () => Promise<string>> = {
   overhead: () => overhead({ rounds, requests: quick ? 10_000 : 100_000 }),
   memory: () => memory({ rounds, inFlight: quick ? 2000 : 10_000 }),
+  flaky: () => flaky({ rounds: Math.min(rounds, 5) }),
   outage: () => outage({ rounds: Math.min(rounds, 3) }),
 };
 const chosen = positionals.length ? positionals : Object.keys(steps);
