@@ -11,8 +11,11 @@ export interface RetryBudgetOptions {
   now: () => number;
 }
 
+// Counters of the main window; floor retries are counted over the last second only.
 const FIRST_ATTEMPTS = 0;
-const RETRIES = 1;
+const RATIO_RETRIES = 1;
+const ALL_RETRIES = 2;
+const FLOOR_WINDOW_MS = 1000;
 
 /**
  * Caps retries at `ratio` of first attempts plus a floor, over a sliding window: the retry
@@ -20,10 +23,15 @@ const RETRIES = 1;
  * first attempt fails and retries would multiply its load by `retries + 1`; under a budget
  * they multiply it by at most `1 + ratio` (plus the floor). Share one budget between
  * instances by passing it to each.
+ *
+ * The floor is a rate: at most `minRetriesPerSecond` retries in any second beyond what the
+ * ratio earns. Unused floor does not pile up over the window, so an outage that starts after
+ * a quiet spell meets no burst of saved-up retries.
  */
 export class RetryBudget {
   readonly options: Readonly<RetryBudgetOptions>;
   readonly #window: SlidingWindow;
+  readonly #floor: SlidingWindow;
   #lastRefusalWarning = -Infinity;
 
   constructor(options: Partial<RetryBudgetOptions> = {}) {
@@ -38,7 +46,8 @@ export class RetryBudget {
       }
     }
     this.options = Object.freeze({ ratio, minRetriesPerSecond, windowMs, now });
-    this.#window = new SlidingWindow(windowMs, 2);
+    this.#window = new SlidingWindow(windowMs, 3);
+    this.#floor = new SlidingWindow(FLOOR_WINDOW_MS, 1);
   }
 
   /** Records a first attempt, which earns `ratio` of a retry. */
@@ -48,17 +57,32 @@ export class RetryBudget {
 
   /** Takes one retry from the budget if one is available; `false` means: do not retry. */
   tryRetry(): boolean {
-    if (this.available() < 1) return false;
-    this.#window.add(this.options.now(), RETRIES);
+    const now = this.options.now();
+    if (this.#earned(now) >= 1) {
+      this.#window.add(now, RATIO_RETRIES);
+    } else if (this.#floorLeft(now) >= 1) {
+      this.#floor.add(now, 0);
+    } else {
+      return false;
+    }
+    this.#window.add(now, ALL_RETRIES);
     return true;
   }
 
   /** Whole retries available now. */
   available(): number {
     const now = this.options.now();
-    const { ratio, minRetriesPerSecond, windowMs } = this.options;
-    const earned = ratio * this.#window.sum(now, FIRST_ATTEMPTS) + (minRetriesPerSecond * windowMs) / 1000;
-    return Math.max(0, Math.floor(earned - this.#window.sum(now, RETRIES) + 1e-9));
+    return Math.floor(this.#earned(now) + 1e-9) + Math.floor(this.#floorLeft(now) + 1e-9);
+  }
+
+  /** What the ratio has earned over the window and retries have not yet used. */
+  #earned(now: number): number {
+    return Math.max(0, this.options.ratio * this.#window.sum(now, FIRST_ATTEMPTS) - this.#window.sum(now, RATIO_RETRIES));
+  }
+
+  /** What the floor allows in the current second. */
+  #floorLeft(now: number): number {
+    return Math.max(0, this.options.minRetriesPerSecond - this.#floor.sum(now, 0));
   }
 
   /** What the window holds now: for stats and dashboards. */
@@ -69,7 +93,7 @@ export class RetryBudget {
       window: {
         ms: this.options.windowMs,
         firstAttempts: this.#window.sum(now, FIRST_ATTEMPTS),
-        retries: this.#window.sum(now, RETRIES),
+        retries: this.#window.sum(now, ALL_RETRIES),
       },
     };
   }

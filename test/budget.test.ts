@@ -20,11 +20,26 @@ describe('RetryBudget (fake timers)', () => {
     expect(new RetryBudget().options).to.include({ ratio: 0.2, minRetriesPerSecond: 10, windowMs: 10_000 });
   });
 
-  it('lets a quiet client retry up to the floor: minRetriesPerSecond × window', () => {
+  it('lets a quiet client retry at the floor rate: minRetriesPerSecond in any second, no more', () => {
     const budget = new RetryBudget({ ratio: 0.2, minRetriesPerSecond: 2, windowMs: 5000 });
-    expect(budget.available()).to.equal(10);
-    expect(drain(budget)).to.equal(10);
+    expect(budget.available()).to.equal(2);
+    expect(drain(budget)).to.equal(2);
     expect(budget.tryRetry()).to.equal(false);
+    // Unused floor does not pile up: after a quiet spell, still 2 in the next second.
+    clock.tick(10_000);
+    expect(budget.available()).to.equal(2);
+    clock.tick(500);
+    expect(drain(budget)).to.equal(2);
+    clock.tick(1000);
+    expect(budget.available()).to.equal(2);
+  });
+
+  it('spends what the ratio earned before the floor', () => {
+    const budget = new RetryBudget({ ratio: 0.5, minRetriesPerSecond: 1 });
+    for (let i = 0; i < 4; i++) budget.recordRequest();
+    expect(budget.available()).to.equal(3);
+    expect(drain(budget)).to.equal(3);
+    expect(budget.snapshot().window).to.deep.include({ firstAttempts: 4, retries: 3 });
   });
 
   it('adds ratio of a retry for each first attempt', () => {

@@ -33,7 +33,7 @@ describe('budget and breaker through the interceptors (nock)', () => {
       const budget = new RetryBudget({ ratio: 0.2, minRetriesPerSecond: 1, windowMs: 10_000 });
       const { api, handle } = client({ retries: 3, budget, logger });
       const results = await Promise.all(Array.from({ length: CALLERS }, () => outcome(api.get('/x'))));
-      const floor = 10;
+      const floor = 1; // one retry in the second this outage lasts
       expect(received()).to.be.within(CALLERS, CALLERS * 1.2 + floor);
       expect(received()).to.equal(CALLERS + CALLERS * 0.2 + floor);
       const reasons = results.map((r) => getRetryState(r.error)?.stopReason);
@@ -46,7 +46,7 @@ describe('budget and breaker through the interceptors (nock)', () => {
 
     it('is shared by instances given the same RetryBudget', async () => {
       outage();
-      const budget = new RetryBudget({ ratio: 0, minRetriesPerSecond: 0.3, windowMs: 10_000 }); // 3 retries
+      const budget = new RetryBudget({ ratio: 0, minRetriesPerSecond: 3 }); // 3 retries in this second
       const a = client({ retries: 1, budget });
       const b = client({ retries: 1, budget });
       for (let i = 0; i < 3; i++) await outcome(a.api.get('/x'));
@@ -174,8 +174,8 @@ describe('budget and breaker through the interceptors (nock)', () => {
         failures: 2,
         giveUps: { 'retries-exhausted': 1, 'not-retryable': 1 },
       });
-      // floor(0.2 × 4 first attempts + 10/s × 10 s − 3 retries) = 97
-      expect(stats.budget).to.deep.equal({ available: 97, window: { ms: 10_000, firstAttempts: 4, retries: 3 } });
+      // 0.2 × 4 first attempts earn no whole retry, so the 3 retries came from this second's floor of 10.
+      expect(stats.budget).to.deep.equal({ available: 7, window: { ms: 10_000, firstAttempts: 4, retries: 3 } });
       // /down failed 3 times; the 404 after it is the caller's mistake and resets nothing.
       expect(stats.circuits).to.deep.equal({ [ORIGIN]: { state: 'closed', consecutiveFailures: 3 } });
       expect(JSON.parse(JSON.stringify(stats))).to.deep.equal(stats);

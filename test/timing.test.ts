@@ -50,7 +50,7 @@ describe('retry timing (fake timers)', () => {
   ] as const) {
     it(`keeps ${jitter} jitter within ${low}..${high}ms for a 400ms step, and varies it`, async () => {
       const third: number[] = [];
-      const { api, inFlight } = client({ baseDelay: 100, jitter });
+      const { api, inFlight } = client({ baseDelay: 100, jitter, budget: false });
       for (let i = 0; i < 30; i++) {
         const arrivals = script([[503], [503], [503], [200]]);
         await drive(clock, api.get('/x'), () => inFlight() === 0);
@@ -62,7 +62,7 @@ describe('retry timing (fake timers)', () => {
   }
 
   it('keeps decorrelated jitter within base..3·previous', async () => {
-    const { api, inFlight } = client({ baseDelay: 100, jitter: 'decorrelated', maxDelay: 10_000 });
+    const { api, inFlight } = client({ baseDelay: 100, jitter: 'decorrelated', maxDelay: 10_000, budget: false });
     for (let i = 0; i < 20; i++) {
       const arrivals = script([[503], [503], [503], [200]]);
       await drive(clock, api.get('/x'), () => inFlight() === 0);
