@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { flaky } from './flaky.js';
+import { herd } from './herd.js';
 import { memory } from './memory.js';
 import { outage } from './outage.js';
 import { overhead } from './overhead.js';
@@ -20,6 +21,7 @@ const steps: Record<string, () => Promise<string>> = {
   memory: () => memory({ rounds, inFlight: quick ? 2000 : 10_000 }),
   flaky: () => flaky({ rounds: Math.min(rounds, 5) }),
   outage: () => outage({ rounds: Math.min(rounds, 3) }),
+  herd: () => herd({ runs: quick ? 20 : 100 }),
 };
 const chosen = positionals.length ? positionals : Object.keys(steps);
 for (const name of chosen) {
