@@ -14,6 +14,13 @@ const niceMax = (value: number) => {
   return step * magnitude;
 };
 
+/** A round step (1, 2 or 5 times a power of ten) at least `raw`. */
+const niceStep = (raw: number) => {
+  if (raw <= 0) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  return ([1, 2, 5, 10].find((s) => s * magnitude >= raw) ?? 10) * magnitude;
+};
+
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function lineChart(options: {
@@ -25,9 +32,9 @@ export function lineChart(options: {
   width?: number;
   height?: number;
 }): string {
-  const { title, xLabel, yLabel, series, logY = false, width = 720, height = 380 } = options;
+  const { title, xLabel, yLabel, series, logY = false, width = 860, height = 400 } = options;
   const left = 70;
-  const right = 170;
+  const right = 280;
   const top = 40;
   const bottom = 50;
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
@@ -47,7 +54,8 @@ export function lineChart(options: {
   const ticks = logY
     ? Array.from({ length: Math.round(Math.log10(yMax / yMin)) + 1 }, (_, i) => yMin * 10 ** i)
     : Array.from({ length: 6 }, (_, i) => (yMax * i) / 5);
-  const xTicks = Array.from({ length: 6 }, (_, i) => xMin + ((xMax - xMin) * i) / 5);
+  const xStep = niceStep((xMax - xMin) / 6);
+  const xTicks = Array.from({ length: Math.floor((xMax - xMin) / xStep) + 1 }, (_, i) => xMin + i * xStep);
   const fmt = (v: number) => (Math.abs(v) >= 1000 ? `${+(v / 1000).toFixed(1)}k` : `${+v.toFixed(2)}`);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
