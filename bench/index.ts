@@ -14,7 +14,7 @@ const { values, positionals } = parseArgs({
   options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false } },
 });
 const quick = values.quick ?? false;
-const rounds = Number(values.rounds ?? (quick ? 2 : 7));
+const rounds = Number(values.rounds ?? (quick ? 2 : 5));
 
 const steps: Record<string, () => Promise<string>> = {
   overhead: () => overhead({ rounds, requests: quick ? 10_000 : 100_000 }),
