@@ -1,12 +1,12 @@
 /** Shared pieces of the benchmarks: variants under test, statistics, and the results file. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import axios from 'axios';
 import type { AxiosInstance, CreateAxiosDefaults } from 'axios';
+import axios from 'axios';
 import axiosRetry, { exponentialDelay } from 'axios-retry';
 import * as rax from 'retry-axios';
-import { attachRetry } from '../lib/index.js';
 import type { RetryOptions } from '../lib/index.js';
+import { attachRetry } from '../lib/index.js';
 
 export type Variant = 'bare axios' | 'axios-rebound' | 'axios-retry' | 'retry-axios';
 export const VARIANTS: readonly Variant[] = ['bare axios', 'axios-rebound', 'axios-retry', 'retry-axios'];
@@ -25,12 +25,20 @@ export function create(
     axiosRetry(
       api,
       comparable
-        ? { retries: comparable.retries, retryDelay: (n, e) => Math.min(comparable.maxDelay, exponentialDelay(n, e, comparable.baseDelay / 2)) }
+        ? {
+            retries: comparable.retries,
+            retryDelay: (n, e) => Math.min(comparable.maxDelay, exponentialDelay(n, e, comparable.baseDelay / 2)),
+          }
         : {},
     );
   } else if (variant === 'retry-axios') {
     api.defaults.raxConfig = comparable
-      ? { retry: comparable.retries, retryDelay: comparable.baseDelay * 2, maxRetryDelay: comparable.maxDelay, jitter: 'full' }
+      ? {
+          retry: comparable.retries,
+          retryDelay: comparable.baseDelay * 2,
+          maxRetryDelay: comparable.maxDelay,
+          jitter: 'full',
+        }
       : {};
     rax.attach(api);
   }
@@ -67,9 +75,15 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 const version = (name: string) =>
-  (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+  (
+    JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 
-const ownVersion = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const ownVersion = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** The machine and versions line every section carries. */
 export function environment(): string {

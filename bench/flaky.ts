@@ -5,8 +5,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { create, environment, median, rotate, table, VARIANTS, writeSection } from './common.js';
 import type { Variant } from './common.js';
+import { create, environment, median, rotate, table, VARIANTS, writeSection } from './common.js';
 
 const FAILURES = 10;
 const COMPARABLE = { retries: 10, baseDelay: 10, maxDelay: 1000 };
@@ -51,7 +51,9 @@ export async function flaky(options: { rounds: number }): Promise<string> {
         v,
         median(r.map((x) => x.seen)),
         `${succeeded}/${r.length}`,
-        succeeded ? Math.round(median(r.filter((x) => x.ok).map((x) => x.ms))) : `– (gave up after ${Math.round(median(r.map((x) => x.ms)))} ms)`,
+        succeeded
+          ? Math.round(median(r.filter((x) => x.ok).map((x) => x.ms)))
+          : `– (gave up after ${Math.round(median(r.map((x) => x.ms)))} ms)`,
       ];
     });
     sections.push(

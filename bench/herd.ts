@@ -9,8 +9,8 @@
  * (b) The outage of step 4 at fleet scale.
  */
 import { writeFileSync } from 'node:fs';
-import { CircuitBreaker, nextDelay, RetryBudget } from '../lib/index.js';
 import type { DelayOptions } from '../lib/index.js';
+import { CircuitBreaker, nextDelay, RetryBudget } from '../lib/index.js';
 import { median, percentile, table, writeSection } from './common.js';
 import { SCENARIO } from './outage.js';
 import { lineChart } from './svg.js';
@@ -98,14 +98,30 @@ type Strategy = { name: string; options: DelayOptions | undefined };
 /** Brooker's expo(n) = min(cap, 2^n · base) with base 5 ms is baseDelay 10 ms here (attempt 1 = 2^1 · 5). */
 const CONTENTION: Strategy[] = [
   { name: 'no backoff', options: undefined },
-  { name: 'exponential, no jitter', options: { backoff: 'exponential', baseDelay: 10, factor: 2, maxDelay: 2000, jitter: 'none' } },
-  { name: 'full jitter', options: { backoff: 'exponential', baseDelay: 10, factor: 2, maxDelay: 2000, jitter: 'full' } },
-  { name: 'equal jitter', options: { backoff: 'exponential', baseDelay: 10, factor: 2, maxDelay: 2000, jitter: 'equal' } },
+  {
+    name: 'exponential, no jitter',
+    options: { backoff: 'exponential', baseDelay: 10, factor: 2, maxDelay: 2000, jitter: 'none' },
+  },
+  {
+    name: 'full jitter',
+    options: { backoff: 'exponential', baseDelay: 10, factor: 2, maxDelay: 2000, jitter: 'full' },
+  },
+  {
+    name: 'equal jitter',
+    options: { backoff: 'exponential', baseDelay: 10, factor: 2, maxDelay: 2000, jitter: 'equal' },
+  },
   // Decorrelated grows from the base itself: min(cap, uniform(5, 3 · previous)).
-  { name: 'decorrelated jitter', options: { backoff: 'exponential', baseDelay: 5, factor: 2, maxDelay: 2000, jitter: 'decorrelated' } },
+  {
+    name: 'decorrelated jitter',
+    options: { backoff: 'exponential', baseDelay: 5, factor: 2, maxDelay: 2000, jitter: 'decorrelated' },
+  },
 ];
 
-export function contention(clients: number, strategy: Strategy, random: () => number): { calls: number; timeMs: number } {
+export function contention(
+  clients: number,
+  strategy: Strategy,
+  random: () => number,
+): { calls: number; timeMs: number } {
   const events = new Events();
   let version = 0;
   let calls = 0;
@@ -148,7 +164,13 @@ interface FleetPolicy {
   breaker?: (now: () => number) => CircuitBreaker;
 }
 
-const REBOUND_DEFAULTS: DelayOptions = { backoff: 'exponential', baseDelay: 200, factor: 2, maxDelay: 30_000, jitter: 'full' };
+const REBOUND_DEFAULTS: DelayOptions = {
+  backoff: 'exponential',
+  baseDelay: 200,
+  factor: 2,
+  maxDelay: 30_000,
+  jitter: 'full',
+};
 const reboundDelay = (attempt: number, previousDelay: number | undefined, random: () => number) =>
   nextDelay({ attempt, previousDelay }, REBOUND_DEFAULTS, random);
 
@@ -179,7 +201,14 @@ export interface FleetRun {
 
 export function fleet(
   policy: FleetPolicy,
-  shape: { callers: number; instances: number; runMs: number; outageAtMs: number; outageMs: number; capacityPerSecond: number },
+  shape: {
+    callers: number;
+    instances: number;
+    runMs: number;
+    outageAtMs: number;
+    outageMs: number;
+    capacityPerSecond: number;
+  },
   random: () => number,
 ): FleetRun {
   const events = new Events();
@@ -188,7 +217,10 @@ export function fleet(
   const run: FleetRun = { buckets, outageRequests: 0, outageFirstAttempts: 0, calls: 0, succeeded: 0, settleMs: [] };
   let tokens = shape.capacityPerSecond;
   let refilledAt = 0;
-  const instances = Array.from({ length: shape.instances }, () => ({ budget: policy.budget?.(now), breaker: policy.breaker?.(now) }));
+  const instances = Array.from({ length: shape.instances }, () => ({
+    budget: policy.budget?.(now),
+    breaker: policy.breaker?.(now),
+  }));
   const net = () => hop(random, 1, 0.3);
 
   /** The server: 503 during the outage or past its capacity (a token bucket of one second). */
@@ -243,7 +275,8 @@ export function fleet(
     };
     events.at(random() * 500, call);
   };
-  for (let i = 0; i < shape.callers; i++) caller(instances[i % shape.instances] ?? { budget: undefined, breaker: undefined });
+  for (let i = 0; i < shape.callers; i++)
+    caller(instances[i % shape.instances] ?? { budget: undefined, breaker: undefined });
   events.run(shape.runMs + 60_000);
   return run;
 }
@@ -294,25 +327,47 @@ export async function herd(options: { runs: number }): Promise<string> {
       Math.round(r.calls),
       (r.timeMs / 1000).toFixed(2),
       ref ? `${ref[0]} / ${ref[1]} s` : '–',
-      ref ? `${(((r.calls - ref[0]) / ref[0]) * 100).toFixed(1)} % / ${(((r.timeMs / 1000 - ref[1]) / ref[1]) * 100).toFixed(1)} %` : '–',
+      ref
+        ? `${(((r.calls - ref[0]) / ref[0]) * 100).toFixed(1)} % / ${(((r.timeMs / 1000 - ref[1]) / ref[1]) * 100).toFixed(1)} %`
+        : '–',
     ];
   });
   const series = (f: (c: { calls: number; timeMs: number }) => number) =>
-    CONTENTION.map((s) => ({ name: s.name, points: sizes.map((n, i) => [n, f(results.get(s.name)?.[i] ?? { calls: 0, timeMs: 0 })] as const) }));
+    CONTENTION.map((s) => ({
+      name: s.name,
+      points: sizes.map((n, i) => [n, f(results.get(s.name)?.[i] ?? { calls: 0, timeMs: 0 })] as const),
+    }));
   writeFileSync(
     new URL('../docs/contention-calls.svg', import.meta.url),
-    lineChart({ title: 'Contention: total calls vs clients (mean of runs)', xLabel: 'clients', yLabel: 'calls', series: series((c) => c.calls) }),
+    lineChart({
+      title: 'Contention: total calls vs clients (mean of runs)',
+      xLabel: 'clients',
+      yLabel: 'calls',
+      series: series((c) => c.calls),
+    }),
   );
   writeFileSync(
     new URL('../docs/contention-time.svg', import.meta.url),
-    lineChart({ title: 'Contention: completion time vs clients', xLabel: 'clients', yLabel: 'seconds (log scale)', logY: true, series: series((c) => c.timeMs / 1000) }),
+    lineChart({
+      title: 'Contention: completion time vs clients',
+      xLabel: 'clients',
+      yLabel: 'seconds (log scale)',
+      logY: true,
+      series: series((c) => c.timeMs / 1000),
+    }),
   );
 
   // (b) The outage of step 4: at its own size (to compare with the real run), and at fleet scale.
   const same = { ...SCENARIO, instances: 1 };
   const scale = 50;
-  const big = { ...SCENARIO, callers: SCENARIO.callers * scale, instances: scale, capacityPerSecond: SCENARIO.capacityPerSecond * scale };
-  const runsOf = (shape: typeof same) => FLEET_POLICIES.map((p) => Array.from({ length: 3 }, () => fleet(p, shape, random)));
+  const big = {
+    ...SCENARIO,
+    callers: SCENARIO.callers * scale,
+    instances: scale,
+    capacityPerSecond: SCENARIO.capacityPerSecond * scale,
+  };
+  const runsOf = (shape: typeof same) =>
+    FLEET_POLICIES.map((p) => Array.from({ length: 3 }, () => fleet(p, shape, random)));
   const small = runsOf(same);
   const large = runsOf(big);
   writeFileSync(
@@ -327,16 +382,35 @@ export async function herd(options: { runs: number }): Promise<string> {
       })),
     }),
   );
-  const header = ['policy', 'requests in all', 'req/s during outage', 'peak req/s during outage', 'outage load ÷ first attempts', 'calls that succeeded', 'p50 ms', 'p95 ms', 'p99 ms'];
+  const header = [
+    'policy',
+    'requests in all',
+    'req/s during outage',
+    'peak req/s during outage',
+    'outage load ÷ first attempts',
+    'calls that succeeded',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+  ];
   const body = [
     `Command: \`npm run bench -- herd\`. Virtual time; the library's own \`nextDelay\`, \`RetryBudget\` and \`CircuitBreaker\` run on the simulator's clock. Seeded PRNG (mulberry32, seed 2015).`,
     `### (a) Brooker's contention model\n\nClients race to update one row with optimistic concurrency; each network hop |N(10 ms, 2 ms)|; base 5 ms, cap 2 s; ${options.runs} runs per point (means, as in the original). At 100 clients, against the reference re-implementation:`,
-    table(['strategy', 'calls', 'completion s', 'reference (calls / time)', 'difference (calls / time)'], contentionRows),
+    table(
+      ['strategy', 'calls', 'completion s', 'reference (calls / time)', 'difference (calls / time)'],
+      contentionRows,
+    ),
     '![calls vs clients](../docs/contention-calls.svg)\n\n![completion time vs clients](../docs/contention-time.svg)',
     `### (b) The outage of step 4, simulated\n\nSame shape as step 4 (callers in a closed loop, 250–750 ms think time, capacity ${SCENARIO.capacityPerSecond} requests/s per ${SCENARIO.callers} callers, 503 for ${SCENARIO.outageMs / 1000} s from ${SCENARIO.outageAtMs / 1000} s of ${SCENARIO.runMs / 1000} s), with 1 ms loopback hops; medians of 3 runs.\n\n**At the real run's size** (${same.callers} callers, one process):`,
-    table(header, FLEET_POLICIES.map((p, i) => [p.name, ...fleetSummary(small[i] ?? [], same)])),
+    table(
+      header,
+      FLEET_POLICIES.map((p, i) => [p.name, ...fleetSummary(small[i] ?? [], same)]),
+    ),
     `**At fleet scale** (${big.callers} callers in ${big.instances} processes, each with its own budget and breaker):`,
-    table(header, FLEET_POLICIES.map((p, i) => [p.name, ...fleetSummary(large[i] ?? [], big)])),
+    table(
+      header,
+      FLEET_POLICIES.map((p, i) => [p.name, ...fleetSummary(large[i] ?? [], big)]),
+    ),
     '![simulated server load over time](../docs/outage-sim.svg)',
   ].join('\n\n');
   writeSection('5. Herd simulator (virtual time)', body);

@@ -4,7 +4,7 @@ import http from 'node:http';
 
 let held = [];
 let expected = Infinity;
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   held.push(res);
   if (held.length === expected) process.send?.({ arrived: held.length });
 });

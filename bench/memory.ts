@@ -3,11 +3,12 @@
  * have arrived; the heap (after a forced GC) with N in flight, minus the heap before, over N.
  * Variants are interleaved in rotating order and paired against bare axios in each round.
  */
-import { fork } from 'node:child_process';
+
 import type { ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import http from 'node:http';
-import { create, environment, gc, median, rotate, table, VARIANTS, writeSection } from './common.js';
 import type { Variant } from './common.js';
+import { create, environment, gc, median, rotate, table, VARIANTS, writeSection } from './common.js';
 
 function next<T>(child: ChildProcess, key: string): Promise<T> {
   return new Promise((resolve) => {
@@ -24,7 +25,12 @@ function next<T>(child: ChildProcess, key: string): Promise<T> {
 export async function memory(options: { rounds: number; inFlight: number }): Promise<string> {
   const child = fork(new URL('./hold-server.mjs', import.meta.url));
   const port = await next<number>(child, 'port');
-  const perRound: Record<Variant, number[]> = { 'bare axios': [], 'axios-rebound': [], 'axios-retry': [], 'retry-axios': [] };
+  const perRound: Record<Variant, number[]> = {
+    'bare axios': [],
+    'axios-rebound': [],
+    'axios-retry': [],
+    'retry-axios': [],
+  };
   try {
     for (let round = 0; round <= options.rounds; round++) {
       for (const variant of rotate(VARIANTS, round)) {
@@ -57,7 +63,11 @@ export async function memory(options: { rounds: number; inFlight: number }): Pro
   const rows = VARIANTS.map((v) => {
     const runs = perRound[v];
     const diffs = runs.map((x, i) => x - (bare[i] ?? NaN));
-    return [v, Math.round(median(runs)), v === 'bare axios' ? '–' : `${median(diffs) >= 0 ? '+' : ''}${Math.round(median(diffs))}`];
+    return [
+      v,
+      Math.round(median(runs)),
+      v === 'bare axios' ? '–' : `${median(diffs) >= 0 ? '+' : ''}${Math.round(median(diffs))}`,
+    ];
   });
   const body = [
     `Command: \`npm run bench -- memory\` (${options.inFlight} requests in flight per block, ${options.rounds} rounds after a warm-up round, server in a child process). ${environment()}.`,

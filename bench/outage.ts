@@ -4,14 +4,15 @@
  * answers 503 to everything for 3 s, 1 s into a 7 s run. Each library with its documented
  * defaults, and axios-rebound with its budget off and with a breaker.
  */
-import { fork } from 'node:child_process';
+
 import type { ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AxiosInstance } from 'axios';
 import { CircuitBreaker } from '../lib/index.js';
-import { create, environment, median, percentile, rotate, table, writeSection } from './common.js';
 import type { Variant } from './common.js';
+import { create, environment, median, percentile, rotate, table, writeSection } from './common.js';
 import { lineChart } from './svg.js';
 
 export const SCENARIO = {
@@ -63,8 +64,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function runOnce(child: ChildProcess, port: number, policy: Policy): Promise<OutageRun> {
   const agent = new http.Agent({ keepAlive: true });
-  const api: AxiosInstance = create(policy.variant, { baseURL: `http://127.0.0.1:${port}`, httpAgent: agent }, undefined, policy.rebound?.() ?? {});
-  child.send({ start: { outageAtMs: SCENARIO.outageAtMs, outageMs: SCENARIO.outageMs, capacityPerSecond: SCENARIO.capacityPerSecond } });
+  const api: AxiosInstance = create(
+    policy.variant,
+    { baseURL: `http://127.0.0.1:${port}`, httpAgent: agent },
+    undefined,
+    policy.rebound?.() ?? {},
+  );
+  child.send({
+    start: {
+      outageAtMs: SCENARIO.outageAtMs,
+      outageMs: SCENARIO.outageMs,
+      capacityPerSecond: SCENARIO.capacityPerSecond,
+    },
+  });
   const started = Date.now();
   let calls = 0;
   let succeeded = 0;
@@ -88,7 +100,10 @@ async function runOnce(child: ChildProcess, port: number, policy: Policy): Promi
   };
   await Promise.all(Array.from({ length: SCENARIO.callers }, (_, i) => caller(i)));
   child.send({ report: true });
-  const report = await message<{ buckets: number[]; outage: { requests: number; firstAttempts: number } }>(child, 'report');
+  const report = await message<{ buckets: number[]; outage: { requests: number; firstAttempts: number } }>(
+    child,
+    'report',
+  );
   agent.destroy();
   return {
     buckets: report.buckets.slice(0, SCENARIO.runMs / 100),
@@ -102,7 +117,8 @@ async function runOnce(child: ChildProcess, port: number, policy: Policy): Promi
 
 /** The figures of one policy: medians over rounds. */
 export function summarize(runs: OutageRun[]): (string | number)[] {
-  const outageBuckets = (r: OutageRun) => r.buckets.slice(SCENARIO.outageAtMs / 100, (SCENARIO.outageAtMs + SCENARIO.outageMs) / 100);
+  const outageBuckets = (r: OutageRun) =>
+    r.buckets.slice(SCENARIO.outageAtMs / 100, (SCENARIO.outageAtMs + SCENARIO.outageMs) / 100);
   const m = (f: (r: OutageRun) => number) => median(runs.map(f));
   return [
     Math.round(m((r) => r.buckets.reduce((a, b) => a + b, 0))),
@@ -150,7 +166,10 @@ export async function outage(options: { rounds: number }): Promise<string> {
     series: POLICIES.map((p) => {
       const all = runs.get(p.name) ?? [];
       const length = Math.min(...all.map((r) => r.buckets.length));
-      return { name: p.name, points: Array.from({ length }, (_, i) => [i / 10, median(all.map((r) => r.buckets[i] ?? 0)) * 10] as const) };
+      return {
+        name: p.name,
+        points: Array.from({ length }, (_, i) => [i / 10, median(all.map((r) => r.buckets[i] ?? 0)) * 10] as const),
+      };
     }),
   });
   writeFileSync(new URL('../docs/outage-real.svg', import.meta.url), chart);

@@ -6,10 +6,10 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AxiosHeaders } from 'axios';
 import type { AxiosAdapter, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { create, environment, gc, median, rotate, table, VARIANTS, writeSection } from './common.js';
+import { AxiosHeaders } from 'axios';
 import type { Variant } from './common.js';
+import { create, environment, gc, median, rotate, table, VARIANTS, writeSection } from './common.js';
 
 const answer: AxiosAdapter = (config) =>
   Promise.resolve({ data: '{"ok":true}', status: 200, statusText: 'OK', headers: {}, config, request: {} });
@@ -30,7 +30,9 @@ async function block(api: AxiosInstance, requests: number, concurrency: number):
 
 type Handler = { fulfilled?: (value: unknown) => unknown } | null;
 const handlersOf = (api: AxiosInstance, kind: 'request' | 'response') =>
-  ((api.interceptors[kind] as unknown as { handlers: Handler[] }).handlers ?? []).filter((h): h is NonNullable<Handler> => h !== null);
+  ((api.interceptors[kind] as unknown as { handlers: Handler[] }).handlers ?? []).filter(
+    (h): h is NonNullable<Handler> => h !== null,
+  );
 
 /**
  * The plugins' own interceptor functions alone, called in a tight loop on configs shaped like
@@ -41,7 +43,10 @@ async function handlerCost(api: AxiosInstance, template: InternalAxiosRequestCon
   const request = handlersOf(api, 'request');
   const response = handlersOf(api, 'response');
   // Configs are built before the clock starts: only the handlers and a response literal are timed.
-  const configs = Array.from({ length: n }, () => ({ ...template, headers: new AxiosHeaders(template.headers) }) as InternalAxiosRequestConfig);
+  const configs = Array.from(
+    { length: n },
+    () => ({ ...template, headers: new AxiosHeaders(template.headers) }) as InternalAxiosRequestConfig,
+  );
   gc();
   const started = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
@@ -50,7 +55,14 @@ async function handlerCost(api: AxiosInstance, template: InternalAxiosRequestCon
       const next = h.fulfilled?.(config);
       config = (next instanceof Promise ? await next : next) as InternalAxiosRequestConfig;
     }
-    let result: unknown = { data: { ok: true }, status: 200, statusText: 'OK', headers: {}, config, request: {} } as AxiosResponse;
+    let result: unknown = {
+      data: { ok: true },
+      status: 200,
+      statusText: 'OK',
+      headers: {},
+      config,
+      request: {},
+    } as AxiosResponse;
     for (const h of response) {
       const next = h.fulfilled?.(result);
       result = next instanceof Promise ? await next : next;
@@ -69,7 +81,12 @@ async function handlers(rounds: number): Promise<string> {
   }).get('/model');
   if (!template) throw new Error('no config captured');
   const instances = new Map(VARIANTS.map((v) => [v, create(v, { adapter: answer })]));
-  const perRound: Record<Variant, number[]> = { 'bare axios': [], 'axios-rebound': [], 'axios-retry': [], 'retry-axios': [] };
+  const perRound: Record<Variant, number[]> = {
+    'bare axios': [],
+    'axios-rebound': [],
+    'axios-retry': [],
+    'retry-axios': [],
+  };
   for (let round = 0; round <= rounds * 3; round++) {
     for (const variant of rotate(VARIANTS, round)) {
       gc();
@@ -81,7 +98,8 @@ async function handlers(rounds: number): Promise<string> {
   const rows = VARIANTS.filter((v) => v !== 'bare axios').map((v) => [
     v,
     Math.round(median(perRound[v].map((x, i) => x - (bare[i] ?? NaN)))),
-    handlersOf(instances.get(v) as AxiosInstance, 'request').length + handlersOf(instances.get(v) as AxiosInstance, 'response').length,
+    handlersOf(instances.get(v) as AxiosInstance, 'request').length +
+      handlersOf(instances.get(v) as AxiosInstance, 'response').length,
   ]);
   return (
     `### the plugins' interceptor functions alone: 50000 calls per block, ${rounds * 3} rounds\n\n` +
@@ -101,15 +119,35 @@ export async function overhead(options: { rounds: number; requests: number }): P
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const modes: Mode[] = [
-    { name: 'in-process, sequential', requests: options.requests, concurrency: 1, instance: (v) => create(v, { adapter: answer }) },
-    { name: 'in-process, 64 concurrent', requests: options.requests, concurrency: 64, instance: (v) => create(v, { adapter: answer }) },
-    { name: 'loopback sockets, 64 concurrent', requests: Math.ceil(options.requests / 20), concurrency: 64, instance: (v) => create(v, { baseURL: url }) },
+    {
+      name: 'in-process, sequential',
+      requests: options.requests,
+      concurrency: 1,
+      instance: (v) => create(v, { adapter: answer }),
+    },
+    {
+      name: 'in-process, 64 concurrent',
+      requests: options.requests,
+      concurrency: 64,
+      instance: (v) => create(v, { adapter: answer }),
+    },
+    {
+      name: 'loopback sockets, 64 concurrent',
+      requests: Math.ceil(options.requests / 20),
+      concurrency: 64,
+      instance: (v) => create(v, { baseURL: url }),
+    },
   ];
   const sections: string[] = [];
   try {
     for (const mode of modes) {
       const instances = new Map(VARIANTS.map((v) => [v, mode.instance(v)]));
-      const perRound: Record<Variant, number[]> = { 'bare axios': [], 'axios-rebound': [], 'axios-retry': [], 'retry-axios': [] };
+      const perRound: Record<Variant, number[]> = {
+        'bare axios': [],
+        'axios-rebound': [],
+        'axios-retry': [],
+        'retry-axios': [],
+      };
       // Round 0 warms the JIT and the sockets; it is not counted.
       for (let round = 0; round <= options.rounds; round++) {
         for (const variant of rotate(VARIANTS, round)) {
@@ -133,10 +171,15 @@ export async function overhead(options: { rounds: number; requests: number }): P
           median(ratios).toFixed(3),
         ];
       });
-      const ranked = mode.name.startsWith('loopback') ? ' (reported, not used to rank: socket noise is larger than the plugins)' : '';
+      const ranked = mode.name.startsWith('loopback')
+        ? ' (reported, not used to rank: socket noise is larger than the plugins)'
+        : '';
       sections.push(
         `### ${mode.name}: ${mode.requests} requests per block${ranked}\n\n` +
-          table(['variant', 'CPU µs/request (median)', 'Δ vs bare, µs (paired median)', 'ratio to bare (paired median)'], rows),
+          table(
+            ['variant', 'CPU µs/request (median)', 'Δ vs bare, µs (paired median)', 'ratio to bare (paired median)'],
+            rows,
+          ),
       );
     }
   } finally {

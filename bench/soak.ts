@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import axios from 'axios';
 import { attachRetry } from '../lib/index.js';
+import { prng } from './herd.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,21 +29,22 @@ const faultShare = Number(flags['fault-share']);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npm run soak does)');
 
-// A fixed-seed PRNG, so every soak injects the same faults in the same order.
-let seed = 0x5eed;
-const random = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+// A fixed seed, so every soak injects the same faults in the same order.
+const random = prng(0x5eed);
 
 const served: Record<string, number> = { ok: 0, '503': 0, '429': 0, 'reset-before': 0, 'reset-mid-body': 0 };
 const server = http.createServer((req, res) => {
   const roll = random();
   const fault =
-    roll >= faultShare ? 'ok' : roll < faultShare * 0.35 ? '503' : roll < faultShare * 0.7 ? 'reset-before' : roll < faultShare * 0.85 ? 'reset-mid-body' : '429';
+    roll >= faultShare
+      ? 'ok'
+      : roll < faultShare * 0.35
+        ? '503'
+        : roll < faultShare * 0.7
+          ? 'reset-before'
+          : roll < faultShare * 0.85
+            ? 'reset-mid-body'
+            : '429';
   served[fault] = (served[fault] ?? 0) + 1;
   if (fault === 'ok') res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
   else if (fault === '503') res.writeHead(503).end();
@@ -119,9 +121,15 @@ const report = [
   '',
   '| measure | value |',
   '|---|---|',
-  `| server answers | ${Object.entries(served).map(([k, v]) => `${k} ${v}`).join(', ')} |`,
+  `| server answers | ${Object.entries(served)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')} |`,
   `| stats | requests ${stats.requests}, attempts ${stats.attempts}, retries ${stats.retries}, successes ${stats.successes}, failures ${stats.failures} |`,
-  `| give-ups | ${Object.entries(stats.giveUps).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} |`,
+  `| give-ups | ${
+    Object.entries(stats.giveUps)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none'
+  } |`,
   `| heap after GC, first → last sample | ${mb(heap[0]?.bytes)} MB → ${mb(heap[heap.length - 1]?.bytes)} MB (${heap.length} samples) |`,
   `| heap slope (least squares, after warm-up) | ${slope.toFixed(3)} bytes per request |`,
   '',
@@ -135,7 +143,8 @@ if (flags.write) {
   try {
     existing = readFileSync(path, 'utf8');
   } catch {
-    existing = '# Benchmark and soak results\n\nFigures measured on the project machine (2 cores). Each section says the command that produced it.\n\n';
+    existing =
+      '# Benchmark and soak results\n\nFigures measured on the project machine (2 cores). Each section says the command that produced it.\n\n';
   }
   const kept = existing.replace(/## Soak[\s\S]*?(?=\n## |$)/, '').trimEnd();
   writeFileSync(path, `${kept}\n\n${report}`);

@@ -21,7 +21,7 @@ const niceStep = (raw: number) => {
   return ([1, 2, 5, 10].find((s) => s * magnitude >= raw) ?? 10) * magnitude;
 };
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function lineChart(options: {
   title: string;
@@ -49,7 +49,9 @@ export function lineChart(options: {
   const sx = (x: number) => left + ((x - xMin) / (xMax - xMin || 1)) * plotW;
   const sy = (y: number) =>
     logY
-      ? top + plotH - ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin) || 1)) * plotH
+      ? top +
+        plotH -
+        ((Math.log10(Math.max(y, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin) || 1)) * plotH
       : top + plotH - (y / yMax) * plotH;
   const ticks = logY
     ? Array.from({ length: Math.round(Math.log10(yMax / yMin)) + 1 }, (_, i) => yMin * 10 ** i)
@@ -60,7 +62,7 @@ export function lineChart(options: {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${left}" y="22" font-size="15" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${left}" y="22" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
     ...ticks.map(
       (t) =>
         `<line x1="${left}" x2="${left + plotW}" y1="${sy(t)}" y2="${sy(t)}" stroke="#ddd"/><text x="${left - 6}" y="${sy(t) + 4}" text-anchor="end">${fmt(t)}</text>`,
@@ -68,8 +70,8 @@ export function lineChart(options: {
     ...xTicks.map((t) => `<text x="${sx(t)}" y="${top + plotH + 18}" text-anchor="middle">${fmt(t)}</text>`),
     `<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`,
     `<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`,
-    `<text x="${left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escape(xLabel)}</text>`,
-    `<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`,
+    `<text x="${left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escapeXml(xLabel)}</text>`,
+    `<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}</text>`,
     ...series.map((s, i) => {
       const color = COLORS[i % COLORS.length] ?? '#000';
       const d = s.points.map((p, j) => `${j ? 'L' : 'M'}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join('');
@@ -77,7 +79,7 @@ export function lineChart(options: {
       return (
         `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>` +
         `<line x1="${left + plotW + 15}" x2="${left + plotW + 35}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>` +
-        `<text x="${left + plotW + 40}" y="${ly + 4}">${escape(s.name)}</text>`
+        `<text x="${left + plotW + 40}" y="${ly + 4}">${escapeXml(s.name)}</text>`
       );
     }),
     '</svg>',

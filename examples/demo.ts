@@ -9,8 +9,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import axios from 'axios';
-import { attachRetry, getRetryState } from '../lib/index.js';
 import type { AttemptRecord, JitterName } from '../lib/index.js';
+import { attachRetry, getRetryState } from '../lib/index.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -71,10 +71,14 @@ try {
     },
   });
   const o = handle.options;
-  console.log(`flaky server on ${origin}: the first ${failures} requests get 503` +
-    (retryAfter === undefined ? '' : ` with Retry-After: ${retryAfter}`));
-  console.log(`client: retries=${o.retries} backoff=${String(o.backoff)} baseDelay=${o.baseDelay}ms ` +
-    `maxDelay=${o.maxDelay}ms jitter=${o.jitter}\n`);
+  console.log(
+    `flaky server on ${origin}: the first ${failures} requests get 503` +
+      (retryAfter === undefined ? '' : ` with Retry-After: ${retryAfter}`),
+  );
+  console.log(
+    `client: retries=${o.retries} backoff=${String(o.backoff)} baseDelay=${o.baseDelay}ms ` +
+      `maxDelay=${o.maxDelay}ms jitter=${o.jitter}\n`,
+  );
   console.log('  attempt status  latency   next delay');
 
   const started = Date.now();
@@ -83,14 +87,18 @@ try {
     const state = getRetryState(response);
     const last = state?.history[state.history.length - 1];
     if (last) console.log(row(last));
-    console.log(`\nresult: ${response.status} ${JSON.stringify(response.data)} after ${(state?.attempt ?? 1) - 1} retries ` +
-      `in ${Date.now() - started} ms; the server saw ${received} requests`);
+    console.log(
+      `\nresult: ${response.status} ${JSON.stringify(response.data)} after ${(state?.attempt ?? 1) - 1} retries ` +
+        `in ${Date.now() - started} ms; the server saw ${received} requests`,
+    );
   } catch (error) {
     const state = getRetryState(error);
     const last = state?.history[state.history.length - 1];
     if (last) console.log(row(last));
-    console.log(`\nresult: gave up (${state?.stopReason ?? 'unknown'}) after ${state?.attempt ?? 1} attempts ` +
-      `in ${Date.now() - started} ms: ${(error as Error).message}`);
+    console.log(
+      `\nresult: gave up (${state?.stopReason ?? 'unknown'}) after ${state?.attempt ?? 1} attempts ` +
+        `in ${Date.now() - started} ms: ${(error as Error).message}`,
+    );
   }
 } catch (error) {
   console.error((error as Error).message);

@@ -2,8 +2,8 @@ import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'a
 import { isAxiosError, isCancel } from 'axios';
 import type { AttemptVerdict } from './breaker.js';
 import { idempotencyKeyOf, isTransientFailure } from './classify.js';
-import { RequestContext } from './context.js';
 import type { Outcome } from './context.js';
+import { RequestContext } from './context.js';
 import { CircuitOpenError } from './errors.js';
 import { normalizeOptions } from './options.js';
 import { giveUp, handleFailure } from './retry-loop.js';
@@ -29,7 +29,9 @@ const attached = new WeakSet<AxiosInstance>();
  */
 export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOptions>): RetryHandle {
   if (attached.has(instance)) {
-    throw new Error('axios-rebound: attachRetry was already called on this axios instance; call detach() on its handle first');
+    throw new Error(
+      'axios-rebound: attachRetry was already called on this axios instance; call detach() on its handle first',
+    );
   }
   const scope = new InstanceScope(normalizeOptions(options));
   const requestId = instance.interceptors.request.use((config) => beforeAttempt(config, scope), undefined, {
@@ -77,10 +79,12 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
     config.retry === undefined ? scope.options : scope.resolve(normalizeOptions(config.retry, scope.options, 'retry'));
   const context = new RequestContext(options, scope, listenableSignal(config.signal), now);
   const key = options.idempotencyKey;
-  if (key && key.methods.includes((config.method ?? 'get').toUpperCase()) && !config.headers.has(key.header)) {
+  if (key !== false && key.methods.includes((config.method ?? 'get').toUpperCase()) && !config.headers.has(key.header)) {
     const generated: unknown = key.generate();
     if (typeof generated !== 'string' || generated === '') {
-      throw new TypeError(`axios-rebound: idempotencyKey.generate must return a non-empty string, got ${String(generated)}`);
+      throw new TypeError(
+        `axios-rebound: idempotencyKey.generate must return a non-empty string, got ${String(generated)}`,
+      );
     }
     config.headers.set(key.header, generated);
   }
@@ -89,7 +93,8 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
   track(config, context);
   const breaker = options.circuitBreaker;
   if (breaker) {
-    const circuitKey = (context.circuitKey = breaker.keyOf(config));
+    const circuitKey = breaker.keyOf(config);
+    context.circuitKey = circuitKey;
     const admission = breaker.acquire(circuitKey);
     scope.report(admission.transition, options);
     // Refused: nothing is sent, and the response interceptor gives up with 'circuit-open'.
@@ -130,7 +135,8 @@ function afterAttempt(
     if ('response' in outcome) return outcome.response;
     throw outcome.error;
   }
-  if (!context.attemptInFlight) return giveUp(context, 'error' in outcome ? outcome.error : undefined, config, 'circuit-open');
+  if (!context.attemptInFlight)
+    return giveUp(context, 'error' in outcome ? outcome.error : undefined, config, 'circuit-open');
   const settled = context.endAttempt(outcome, Date.now());
   const { options } = context;
   if (options.circuitBreaker && context.circuitKey !== undefined) {
@@ -175,5 +181,7 @@ function listenableSignal(signal: InternalAxiosRequestConfig['signal']): AbortSi
 }
 
 function configOf(error: unknown): InternalAxiosRequestConfig | undefined {
-  return typeof error === 'object' && error !== null ? (error as { config?: InternalAxiosRequestConfig }).config : undefined;
+  return typeof error === 'object' && error !== null
+    ? (error as { config?: InternalAxiosRequestConfig }).config
+    : undefined;
 }

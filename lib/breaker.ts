@@ -1,6 +1,6 @@
 import type { InternalAxiosRequestConfig } from 'axios';
-import { ConsecutiveFailures, FailureRate } from './trip.js';
 import type { TripPolicy } from './trip.js';
+import { ConsecutiveFailures, FailureRate } from './trip.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -99,7 +99,8 @@ export class CircuitBreaker {
     // Only a probe's outcome moves a half-open circuit; late results of older attempts do not.
     if (circuit.state !== 'half-open' || !probe) return undefined;
     circuit.probes -= 1;
-    if (verdict === 'failure') return this.#open(key, entry, 'half-open', Math.min(circuit.openMs * 2, this.options.maxOpenMs));
+    if (verdict === 'failure')
+      return this.#open(key, entry, 'half-open', Math.min(circuit.openMs * 2, this.options.maxOpenMs));
     if (verdict === 'neutral') return undefined;
     trip.reset();
     entry.circuit = { state: 'closed' };
@@ -150,7 +151,17 @@ export function originOf(config: Pick<InternalAxiosRequestConfig, 'url' | 'baseU
 }
 
 function normalizeBreakerOptions(options: Partial<CircuitBreakerOptions>): Readonly<CircuitBreakerOptions> {
-  const known = ['failureThreshold', 'failureRate', 'minimumRequests', 'windowMs', 'openMs', 'maxOpenMs', 'halfOpenProbes', 'key', 'now'];
+  const known = [
+    'failureThreshold',
+    'failureRate',
+    'minimumRequests',
+    'windowMs',
+    'openMs',
+    'maxOpenMs',
+    'halfOpenProbes',
+    'key',
+    'now',
+  ];
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) throw new TypeError(`axios-rebound: unknown CircuitBreaker option "${name}"`);
   }
@@ -172,7 +183,8 @@ function normalizeBreakerOptions(options: Partial<CircuitBreakerOptions>): Reado
     if (!Number.isInteger(o[name]) || o[name] < 1) throw bad(name, 'an integer >= 1', o[name]);
   }
   for (const name of ['windowMs', 'openMs', 'maxOpenMs'] as const) {
-    if (typeof o[name] !== 'number' || !Number.isFinite(o[name]) || o[name] <= 0) throw bad(name, 'a finite number > 0', o[name]);
+    if (typeof o[name] !== 'number' || !Number.isFinite(o[name]) || o[name] <= 0)
+      throw bad(name, 'a finite number > 0', o[name]);
   }
   if (o.maxOpenMs < o.openMs) throw bad('maxOpenMs', `>= openMs (${o.openMs})`, o.maxOpenMs);
   if (o.failureRate !== undefined && !(typeof o.failureRate === 'number' && o.failureRate > 0 && o.failureRate <= 1)) {

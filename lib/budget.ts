@@ -77,7 +77,10 @@ export class RetryBudget {
 
   /** What the ratio has earned over the window and retries have not yet used. */
   #earned(now: number): number {
-    return Math.max(0, this.options.ratio * this.#window.sum(now, FIRST_ATTEMPTS) - this.#window.sum(now, RATIO_RETRIES));
+    return Math.max(
+      0,
+      this.options.ratio * this.#window.sum(now, FIRST_ATTEMPTS) - this.#window.sum(now, RATIO_RETRIES),
+    );
   }
 
   /** What the floor allows in the current second. */

@@ -1,5 +1,5 @@
-import { isAxiosError, isCancel } from 'axios';
 import type { AxiosError, InternalAxiosRequestConfig } from 'axios';
+import { isAxiosError, isCancel } from 'axios';
 import type { NormalizedRetryOptions, StatusCodeRule } from './types.js';
 
 /**
@@ -43,11 +43,15 @@ export function isTransientFailure(error: AxiosError, options: Pick<NormalizedRe
   return failureKind(error, options) !== undefined;
 }
 
-function failureKind(error: AxiosError, options: Pick<NormalizedRetryOptions, 'statusCodes'>): 'status' | 'network' | undefined {
+function failureKind(
+  error: AxiosError,
+  options: Pick<NormalizedRetryOptions, 'statusCodes'>,
+): 'status' | 'network' | undefined {
   // axios's Node adapter reports a response body that the peer cut off with this message and
   // the (complete-looking) response; it is a network failure, not the status it carries.
   const truncated = error.code === 'ERR_BAD_RESPONSE' && error.message === 'stream has been aborted';
-  if (error.response && !truncated) return matchesStatus(error.response.status, options.statusCodes) ? 'status' : undefined;
+  if (error.response && !truncated)
+    return matchesStatus(error.response.status, options.statusCodes) ? 'status' : undefined;
   return truncated || isNetworkFailure(error.code, error.message) ? 'network' : undefined;
 }
 

@@ -1,5 +1,5 @@
-import { AxiosError, isAxiosError, isCancel } from 'axios';
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { AxiosError, isAxiosError, isCancel } from 'axios';
 import type { InstanceScope } from './scope.js';
 import { AttemptTimer } from './timers.js';
 import type { NormalizedRetryOptions, RetryState } from './types.js';
@@ -73,8 +73,12 @@ export class RequestContext {
     if (timer?.expired && 'error' in outcome && isCancel(outcome.error)) {
       this.deadlineReached = this.#limitIsDeadline;
       const config = (outcome.error as AxiosError).config;
-      const what = this.#limitIsDeadline ? `deadline of ${String(this.options.deadline)}ms` : `attempt timeout of ${String(this.options.attemptTimeout)}ms`;
-      result = { error: new AxiosError(`${what} exceeded`, AxiosError.ETIMEDOUT, config, (outcome.error as AxiosError).request) };
+      const what = this.#limitIsDeadline
+        ? `deadline of ${String(this.options.deadline)}ms`
+        : `attempt timeout of ${String(this.options.attemptTimeout)}ms`;
+      result = {
+        error: new AxiosError(`${what} exceeded`, AxiosError.ETIMEDOUT, config, (outcome.error as AxiosError).request),
+      };
     }
     const record = 'response' in result ? { status: result.response.status } : describeError(result.error);
     this.state.history.push({ attempt: this.state.attempt, ...record, durationMs: now - this.#attemptStartedAt });

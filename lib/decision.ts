@@ -1,5 +1,5 @@
-import { nextDelay } from './delay.js';
 import type { DelayOptions } from './delay.js';
+import { nextDelay } from './delay.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { StopReason, ValidatedRetryOptions } from './types.js';
 
@@ -7,7 +7,9 @@ export type DecisionOptions = DelayOptions &
   Pick<ValidatedRetryOptions, 'retries' | 'respectRetryAfter' | 'maxRetryAfter' | 'deadline'>;
 
 /** What to do after a failed attempt: wait and retry, or stop and say why. */
-export type Decision = { readonly retry: true; readonly delayMs: number } | { readonly retry: false; readonly reason: StopReason };
+export type Decision =
+  | { readonly retry: true; readonly delayMs: number }
+  | { readonly retry: false; readonly reason: StopReason };
 
 export interface FailureFacts {
   /** The attempt that failed; 1 is the first request. */

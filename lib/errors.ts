@@ -1,5 +1,5 @@
-import { AxiosError } from 'axios';
 import type { InternalAxiosRequestConfig } from 'axios';
+import { AxiosError } from 'axios';
 
 /**
  * A request refused without touching the network because the circuit for its key is open.

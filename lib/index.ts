@@ -1,16 +1,16 @@
-export { attachRetry } from './attach.js';
 export type { RetryHandle } from './attach.js';
-export { getRetryState } from './tracking.js';
-export { nextDelay } from './delay.js';
-export type { DelayInput, DelayOptions } from './delay.js';
-export { parseRetryAfter } from './retry-after.js';
-export { isRetryable } from './classify.js';
-export { DEFAULTS } from './options.js';
-export { RetryBudget } from './budget.js';
-export type { RetryBudgetOptions } from './budget.js';
-export { CircuitBreaker } from './breaker.js';
+export { attachRetry } from './attach.js';
 export type { Admission, AttemptVerdict, CircuitBreakerOptions, CircuitState, CircuitTransition } from './breaker.js';
+export { CircuitBreaker } from './breaker.js';
+export type { RetryBudgetOptions } from './budget.js';
+export { RetryBudget } from './budget.js';
+export { isRetryable } from './classify.js';
+export type { DelayInput, DelayOptions } from './delay.js';
+export { nextDelay } from './delay.js';
 export { CircuitOpenError } from './errors.js';
+export { DEFAULTS } from './options.js';
+export { parseRetryAfter } from './retry-after.js';
+export { getRetryState } from './tracking.js';
 export type {
   AttemptRecord,
   BackoffContext,

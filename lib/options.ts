@@ -85,9 +85,11 @@ const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
   shouldRetry: functionOrUnset,
   onRetry: functionOrUnset,
   onGiveUp: functionOrUnset,
-  logger: (v) => (v === undefined || (typeof v === 'object' && v !== null) ? undefined : 'a console-like object or undefined'),
+  logger: (v) =>
+    v === undefined || (typeof v === 'object' && v !== null) ? undefined : 'a console-like object or undefined',
   budget: (v) => (typeof v === 'boolean' || v instanceof RetryBudget ? undefined : 'a boolean or a RetryBudget'),
-  circuitBreaker: (v) => (typeof v === 'boolean' || v instanceof CircuitBreaker ? undefined : 'a boolean or a CircuitBreaker'),
+  circuitBreaker: (v) =>
+    typeof v === 'boolean' || v instanceof CircuitBreaker ? undefined : 'a boolean or a CircuitBreaker',
   onCircuitStateChange: functionOrUnset,
 };
 
@@ -102,13 +104,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function normalizeKeyOptions(input: true | Record<string, unknown>): Readonly<IdempotencyKeyOptions> {
   const given = input === true ? {} : input;
   for (const key of Object.keys(given)) {
-    if (!['header', 'methods', 'generate'].includes(key)) fail('idempotencyKey', 'an object with header, methods, generate', given);
+    if (!['header', 'methods', 'generate'].includes(key))
+      fail('idempotencyKey', 'an object with header, methods, generate', given);
   }
-  const header = given['header'] ?? KEY_DEFAULTS.header;
+  const header = given.header ?? KEY_DEFAULTS.header;
   if (typeof header !== 'string' || header === '') fail('idempotencyKey.header', 'a non-empty string', header);
-  const methods = given['methods'] ?? KEY_DEFAULTS.methods;
+  const methods = given.methods ?? KEY_DEFAULTS.methods;
   if (stringList(methods)) fail('idempotencyKey.methods', 'an array of method names', methods);
-  const generate = given['generate'] ?? (() => globalThis.crypto.randomUUID());
+  const generate = given.generate ?? (() => globalThis.crypto.randomUUID());
   if (typeof generate !== 'function') fail('idempotencyKey.generate', 'a function', generate);
   return Object.freeze({
     header: header as string,
@@ -144,9 +147,9 @@ export function normalizeOptions(
     fail('maxDelay', `>= baseDelay (${result.baseDelay})`, result.maxDelay);
   }
   if ('idempotencyKey' in given) {
-    merged['idempotencyKey'] = given['idempotencyKey'] === false ? false : normalizeKeyOptions(given['idempotencyKey'] as true);
+    merged.idempotencyKey = given.idempotencyKey === false ? false : normalizeKeyOptions(given.idempotencyKey as true);
   }
-  if ('methods' in given) merged['methods'] = Object.freeze((given['methods'] as string[]).map((m) => m.toUpperCase()));
+  if ('methods' in given) merged.methods = Object.freeze((given.methods as string[]).map((m) => m.toUpperCase()));
   return Object.freeze(merged) as unknown as ValidatedRetryOptions;
 }
 

@@ -1,5 +1,5 @@
-import { CanceledError, isAxiosError, isCancel } from 'axios';
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { CanceledError, isAxiosError, isCancel } from 'axios';
 import { isReplayableBody, isRetryable } from './classify.js';
 import type { Outcome, RequestContext } from './context.js';
 import { decide } from './decision.js';
@@ -11,7 +11,11 @@ import type { FailureContext, StopReason } from './types.js';
  * Runs in the original call's response interceptor after its first attempt failed: decides,
  * waits, replays through the instance, and repeats until a response or a final error.
  */
-export async function handleFailure(context: RequestContext, firstError: unknown, instance: AxiosInstance): Promise<AxiosResponse> {
+export async function handleFailure(
+  context: RequestContext,
+  firstError: unknown,
+  instance: AxiosInstance,
+): Promise<AxiosResponse> {
   const { options, state, scope } = context;
   let error = firstError;
   for (;;) {
@@ -103,7 +107,11 @@ export async function giveUp(
  * again. The outcome normally arrives through `context.capture`; the replay's own promise
  * settles only if the interceptors were detached in the meantime.
  */
-function replay(instance: AxiosInstance, config: InternalAxiosRequestConfig, context: RequestContext): Promise<Outcome> {
+function replay(
+  instance: AxiosInstance,
+  config: InternalAxiosRequestConfig,
+  context: RequestContext,
+): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
     const deliver = (outcome: Outcome) => {
       context.capture = undefined;

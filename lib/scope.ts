@@ -1,5 +1,5 @@
-import { CircuitBreaker } from './breaker.js';
 import type { CircuitTransition } from './breaker.js';
+import { CircuitBreaker } from './breaker.js';
 import { RetryBudget } from './budget.js';
 import type { NormalizedRetryOptions, RetryStats, StopReason, ValidatedRetryOptions } from './types.js';
 
@@ -38,9 +38,21 @@ export class InstanceScope {
     if (budget !== true && circuitBreaker !== true) return options as NormalizedRetryOptions;
     return Object.freeze({
       ...options,
-      budget: options.budget === true ? (this.#budget ??= new RetryBudget()) : options.budget,
-      circuitBreaker: options.circuitBreaker === true ? (this.#breaker ??= new CircuitBreaker()) : options.circuitBreaker,
+      budget: budget === true ? this.#ownBudget() : budget,
+      circuitBreaker: circuitBreaker === true ? this.#ownBreaker() : circuitBreaker,
     });
+  }
+
+  /** The budget `budget: true` stands for, made on first use. */
+  #ownBudget(): RetryBudget {
+    this.#budget ??= new RetryBudget();
+    return this.#budget;
+  }
+
+  /** The breaker `circuitBreaker: true` stands for, made on first use. */
+  #ownBreaker(): CircuitBreaker {
+    this.#breaker ??= new CircuitBreaker();
+    return this.#breaker;
   }
 
   gaveUp(reason: StopReason): void {

@@ -61,7 +61,12 @@ export function contextOf(config: InternalAxiosRequestConfig | undefined): Reque
 }
 
 /** Marks a fast-path first attempt's success, from the start time `track` was given. */
-export function succeededFirstTime(config: InternalAxiosRequestConfig, response: AxiosResponse, retries: number, startedAt: number): void {
+export function succeededFirstTime(
+  config: InternalAxiosRequestConfig,
+  response: AxiosResponse,
+  retries: number,
+  startedAt: number,
+): void {
   const now = Date.now();
   track(config, new FirstAttemptSuccess(retries, startedAt + EPOCH, now - EPOCH - startedAt, response.status));
 }

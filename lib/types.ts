@@ -1,6 +1,6 @@
 import type { AxiosError, InternalAxiosRequestConfig } from 'axios';
-import type { RetryBudget } from './budget.js';
 import type { CircuitBreaker, CircuitTransition } from './breaker.js';
+import type { RetryBudget } from './budget.js';
 
 /** Why a request stopped being retried. Recorded as `RetryState.stopReason`. */
 export type StopReason =

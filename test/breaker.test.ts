@@ -1,8 +1,8 @@
-import { expect } from 'chai';
-import sinon from 'sinon';
-import { CircuitBreaker } from '../lib/index.js';
 import type { InternalAxiosRequestConfig } from 'axios';
+import { expect } from 'chai';
+import type sinon from 'sinon';
 import { originOf } from '../lib/breaker.js';
+import { CircuitBreaker } from '../lib/index.js';
 import { fakeClock } from './helpers.js';
 
 const KEY = 'http://api.test';
@@ -145,6 +145,9 @@ describe('CircuitBreaker (fake timers)', () => {
     expect(() => new CircuitBreaker({ failureRate: 1.5 })).to.throw(TypeError, /"failureRate"/);
     expect(() => new CircuitBreaker({ openMs: 100, maxOpenMs: 50 })).to.throw(TypeError, /"maxOpenMs"/);
     expect(() => new CircuitBreaker({ halfOpenProbes: 1.5 })).to.throw(TypeError, /"halfOpenProbes"/);
-    expect(() => new CircuitBreaker({ treshold: 1 } as never)).to.throw(TypeError, /unknown CircuitBreaker option "treshold"/);
+    expect(() => new CircuitBreaker({ treshold: 1 } as never)).to.throw(
+      TypeError,
+      /unknown CircuitBreaker option "treshold"/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import sinon from 'sinon';
+import type sinon from 'sinon';
 import { RetryBudget } from '../lib/index.js';
 import { fakeClock } from './helpers.js';
 
@@ -100,6 +100,9 @@ describe('RetryBudget (fake timers)', () => {
     expect(() => new RetryBudget({ ratio: -0.1 })).to.throw(TypeError, /"ratio"/);
     expect(() => new RetryBudget({ minRetriesPerSecond: NaN })).to.throw(TypeError, /"minRetriesPerSecond"/);
     expect(() => new RetryBudget({ windowMs: 0 })).to.throw(TypeError, /"windowMs"/);
-    expect(() => new RetryBudget({ windowsMs: 5 } as never)).to.throw(TypeError, /unknown RetryBudget option "windowsMs"/);
+    expect(() => new RetryBudget({ windowsMs: 5 } as never)).to.throw(
+      TypeError,
+      /unknown RetryBudget option "windowsMs"/,
+    );
   });
 });

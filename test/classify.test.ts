@@ -1,13 +1,12 @@
-import { expect } from 'chai';
-import { AxiosError, AxiosHeaders, CanceledError } from 'axios';
 import type { InternalAxiosRequestConfig } from 'axios';
+import { AxiosError, AxiosHeaders, CanceledError } from 'axios';
+import { expect } from 'chai';
 import { DEFAULTS, isRetryable } from '../lib/index.js';
 import { normalizeOptions } from '../lib/options.js';
 
 function failure(method: string, status?: number, code?: string, headers: Record<string, string> = {}): AxiosError {
   const config = { method, headers: new AxiosHeaders(headers) } as InternalAxiosRequestConfig;
-  const response =
-    status === undefined ? undefined : { status, statusText: '', headers: {}, config, data: undefined };
+  const response = status === undefined ? undefined : { status, statusText: '', headers: {}, config, data: undefined };
   return new AxiosError('failed', code, config, {}, response);
 }
 
@@ -47,7 +46,15 @@ describe('isRetryable', () => {
   });
 
   it('retries network failures and timeouts when allowed', () => {
-    for (const code of ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED', 'ERR_NETWORK']) {
+    for (const code of [
+      'ECONNRESET',
+      'ECONNREFUSED',
+      'EPIPE',
+      'ETIMEDOUT',
+      'EAI_AGAIN',
+      'ECONNABORTED',
+      'ERR_NETWORK',
+    ]) {
       expect(isRetryable(failure('get', undefined, code), DEFAULTS), code).to.equal(true);
     }
     expect(isRetryable(new AxiosError('socket hang up', undefined, failure('get').config), DEFAULTS)).to.equal(true);
@@ -56,7 +63,13 @@ describe('isRetryable', () => {
   });
 
   it('never retries a cancel, a bad option or URL, a redirect loop, or a non-axios error', () => {
-    for (const code of ['ERR_BAD_OPTION', 'ERR_BAD_OPTION_VALUE', 'ERR_INVALID_URL', 'ERR_FR_TOO_MANY_REDIRECTS', 'ENOTFOUND']) {
+    for (const code of [
+      'ERR_BAD_OPTION',
+      'ERR_BAD_OPTION_VALUE',
+      'ERR_INVALID_URL',
+      'ERR_FR_TOO_MANY_REDIRECTS',
+      'ENOTFOUND',
+    ]) {
       expect(isRetryable(failure('get', undefined, code), DEFAULTS), code).to.equal(false);
     }
     const config = failure('get').config;

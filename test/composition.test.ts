@@ -1,6 +1,6 @@
-import { expect } from 'chai';
-import axios from 'axios';
 import type { AxiosResponse } from 'axios';
+import axios from 'axios';
+import { expect } from 'chai';
 import nock from 'nock';
 import { attachRetry, getRetryState } from '../lib/index.js';
 import { ORIGIN, outcome } from './helpers.js';
@@ -51,7 +51,11 @@ describe('composition with axios and other interceptors', () => {
       expect(later.body).to.equal(first?.body);
       expect(later.headers).to.deep.equal(first?.headers);
     }
-    expect(first?.headers).to.include({ 'x-team': 'ml', authorization: 'Bearer t', 'content-type': 'application/json' });
+    expect(first?.headers).to.include({
+      'x-team': 'ml',
+      authorization: 'Bearer t',
+      'content-type': 'application/json',
+    });
   });
 
   it('runs the user’s request interceptors again on each attempt, so a refreshed token is used', async () => {
@@ -65,7 +69,7 @@ describe('composition with axios and other interceptors', () => {
     attachRetry(api, { baseDelay: 0 });
     const seen = script([503, 503, 200]);
     await api.get('/x');
-    expect(seen.map((s) => s.headers['authorization'])).to.deep.equal(['Bearer 1', 'Bearer 2', 'Bearer 3']);
+    expect(seen.map((s) => s.headers.authorization)).to.deep.equal(['Bearer 1', 'Bearer 2', 'Bearer 3']);
   });
 
   it('shows a success handler added after attachRetry the final response exactly once', async () => {

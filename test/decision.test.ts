@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { decide } from '../lib/decision.js';
 import type { FailureFacts } from '../lib/decision.js';
+import { decide } from '../lib/decision.js';
 import { normalizeOptions } from '../lib/options.js';
 
 const facts = (overrides: Partial<FailureFacts> = {}): FailureFacts => ({
@@ -24,29 +24,44 @@ describe('decide', () => {
   });
 
   it('stops with the reason that applies first', () => {
-    expect(decide(facts({ canceled: true, retryable: false }), options)).to.deep.equal({ retry: false, reason: 'aborted' });
+    expect(decide(facts({ canceled: true, retryable: false }), options)).to.deep.equal({
+      retry: false,
+      reason: 'aborted',
+    });
     expect(decide(facts({ deadlineReached: true }), options)).to.deep.equal({ retry: false, reason: 'deadline' });
     expect(decide(facts({ retryable: false }), options)).to.deep.equal({ retry: false, reason: 'not-retryable' });
     expect(decide(facts({ attempt: 4 }), options)).to.deep.equal({ retry: false, reason: 'retries-exhausted' });
-    expect(decide(facts({ bodyReplayable: false }), options)).to.deep.equal({ retry: false, reason: 'body-not-replayable' });
+    expect(decide(facts({ bodyReplayable: false }), options)).to.deep.equal({
+      retry: false,
+      reason: 'body-not-replayable',
+    });
   });
 
   it('waits at least the Retry-After, spread up to 20% above it', () => {
     expect(decide(facts({ retryAfter: '10' }), options, () => 0)).to.deep.equal({ retry: true, delayMs: 10_000 });
     expect(decide(facts({ retryAfter: '10' }), options, half)).to.deep.equal({ retry: true, delayMs: 11_000 });
-    expect(decide(facts({ retryAfter: '10' }), options, () => 0.999999)).to.deep.equal({ retry: true, delayMs: 12_000 });
+    expect(decide(facts({ retryAfter: '10' }), options, () => 0.999999)).to.deep.equal({
+      retry: true,
+      delayMs: 12_000,
+    });
   });
 
   it('keeps the backoff when Retry-After is 0, past, garbage or ignored', () => {
     for (const retryAfter of ['0', 'Thu, 01 Jan 1970 00:00:00 GMT', 'soon', '-3']) {
-      expect(decide(facts({ attempt: 2, retryAfter }), options), retryAfter).to.deep.equal({ retry: true, delayMs: 200 });
+      expect(decide(facts({ attempt: 2, retryAfter }), options), retryAfter).to.deep.equal({
+        retry: true,
+        delayMs: 200,
+      });
     }
     const ignoring = normalizeOptions({ respectRetryAfter: false, jitter: 'none', baseDelay: 100 });
     expect(decide(facts({ retryAfter: '30' }), ignoring)).to.deep.equal({ retry: true, delayMs: 100 });
   });
 
   it('gives up at once on a Retry-After above maxRetryAfter', () => {
-    expect(decide(facts({ retryAfter: '61' }), options)).to.deep.equal({ retry: false, reason: 'retry-after-too-long' });
+    expect(decide(facts({ retryAfter: '61' }), options)).to.deep.equal({
+      retry: false,
+      reason: 'retry-after-too-long',
+    });
     expect(decide(facts({ retryAfter: '60' }), options, () => 0)).to.deep.equal({ retry: true, delayMs: 60_000 });
   });
 

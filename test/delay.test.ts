@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { DEFAULTS, nextDelay } from '../lib/index.js';
 import type { DelayOptions } from '../lib/index.js';
+import { DEFAULTS, nextDelay } from '../lib/index.js';
 
 const options = (overrides: Partial<DelayOptions> = {}): DelayOptions => ({
   backoff: DEFAULTS.backoff,
@@ -20,7 +20,9 @@ describe('nextDelay', () => {
 
   it('supports linear and constant backoff', () => {
     const linear = [1, 2, 3].map((attempt) => nextDelay({ attempt }, options({ jitter: 'none', backoff: 'linear' })));
-    const constant = [1, 2, 3].map((attempt) => nextDelay({ attempt }, options({ jitter: 'none', backoff: 'constant' })));
+    const constant = [1, 2, 3].map((attempt) =>
+      nextDelay({ attempt }, options({ jitter: 'none', backoff: 'constant' })),
+    );
     expect(linear).to.deep.equal([200, 400, 600]);
     expect(constant).to.deep.equal([200, 200, 200]);
   });

@@ -1,18 +1,18 @@
-import { expect } from 'chai';
-import axios, { AxiosError } from 'axios';
-import type { AxiosInstance } from 'axios';
 import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
-import { attachRetry, getRetryState } from '../lib/index.js';
+import type { AxiosInstance } from 'axios';
+import axios, { type AxiosError } from 'axios';
+import { expect } from 'chai';
 import type { RetryHandle, RetryOptions } from '../lib/index.js';
+import { attachRetry, getRetryState } from '../lib/index.js';
 import { outcome } from './helpers.js';
-import { startServer, withoutLeaks } from './server.js';
 import type { TestServer } from './server.js';
+import { startServer, withoutLeaks } from './server.js';
 
 /** What the server does with one request. */
-export type Fault =
+type Fault =
   | 'ok'
   | '503'
   | 'reset-before'
@@ -60,7 +60,7 @@ function act(fault: Fault, req: http.IncomingMessage, res: http.ServerResponse):
 }
 
 /** A small seeded PRNG (mulberry32), so a "random" mix of faults is the same on every run. */
-export function seeded(seed: number): () => number {
+function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -77,7 +77,10 @@ describe('fault injection against a real server on 127.0.0.1', function () {
   let signal: AbortSignal;
 
   /** Scripts the server's answers in order (the last one repeats) and attaches axios-rebound. */
-  async function scripted(faults: Fault[], options: Partial<RetryOptions> = {}): Promise<{ api: AxiosInstance; handle: RetryHandle }> {
+  async function scripted(
+    faults: Fault[],
+    options: Partial<RetryOptions> = {},
+  ): Promise<{ api: AxiosInstance; handle: RetryHandle }> {
     server = await startServer((n, req, res) => act(faults[Math.min(n, faults.length) - 1] ?? 'ok', req, res));
     const api = axios.create({ baseURL: server.url, signal });
     const handle = attachRetry(api, { baseDelay: 5, maxDelay: 20, attemptTimeout: 150, budget: false, ...options });
@@ -164,18 +167,21 @@ describe('fault injection against a real server on 127.0.0.1', function () {
     ['huge', '86400', 'gives-up'],
   ];
   for (const [name, value, expected] of retryAfterCases) {
-    fault(`429 with a ${name} Retry-After (${value}): ${expected === 'retried' ? 'retried' : 'gives up at once'}`, async () => {
-      const { api } = await scripted([{ retryAfter: value }, 'ok']);
-      const result = await outcome(api.get('/'));
-      if (expected === 'retried') {
-        expect(result.value?.status).to.equal(200);
-        expect(hits()).to.equal(2);
-        if (name === 'fractional') expect(getRetryState(result.value)?.history[0]?.delayMs).to.be.within(50, 60);
-      } else {
-        expect(getRetryState(result.error)?.stopReason).to.equal('retry-after-too-long');
-        expect(hits()).to.equal(1);
-      }
-    });
+    fault(
+      `429 with a ${name} Retry-After (${value}): ${expected === 'retried' ? 'retried' : 'gives up at once'}`,
+      async () => {
+        const { api } = await scripted([{ retryAfter: value }, 'ok']);
+        const result = await outcome(api.get('/'));
+        if (expected === 'retried') {
+          expect(result.value?.status).to.equal(200);
+          expect(hits()).to.equal(2);
+          if (name === 'fractional') expect(getRetryState(result.value)?.history[0]?.delayMs).to.be.within(50, 60);
+        } else {
+          expect(getRetryState(result.error)?.stopReason).to.equal('retry-after-too-long');
+          expect(hits()).to.equal(1);
+        }
+      },
+    );
   }
 
   fault('a redirect loop: not retried, axios’s own limit reached once', async () => {
@@ -197,37 +203,54 @@ describe('fault injection against a real server on 127.0.0.1', function () {
     expect(hits()).to.equal(2);
   });
 
-  fault('a 200 after a 503 with responseType stream: the failed stream is destroyed, the good one delivered', async () => {
-    const { api } = await scripted(['503', 'ok']);
-    const response = await api.get<Readable>('/', { responseType: 'stream' });
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.data) chunks.push(chunk as Buffer);
-    expect(Buffer.concat(chunks).toString()).to.equal('{"ok":true}');
-    expect(hits()).to.equal(2);
-  });
+  fault(
+    'a 200 after a 503 with responseType stream: the failed stream is destroyed, the good one delivered',
+    async () => {
+      const { api } = await scripted(['503', 'ok']);
+      const response = await api.get<Readable>('/', { responseType: 'stream' });
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.data) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).to.equal('{"ok":true}');
+      expect(hits()).to.equal(2);
+    },
+  );
 
-  fault('a seeded random mix of faults: every caller settles, and the stories add up to the server’s count', async () => {
-    const random = seeded(20261123);
-    const mix: Fault[] = ['ok', 'ok', 'ok', '503', 'reset-before', 'reset-mid-body', 'slow', { retryAfter: '0.01', status: 503 }];
-    server = await startServer((_n, req, res) => act(mix[Math.floor(random() * mix.length)] ?? 'ok', req, res));
-    const api = axios.create({ baseURL: server.url, signal });
-    const handle = attachRetry(api, { retries: 6, baseDelay: 2, maxDelay: 10, attemptTimeout: 200, budget: false });
-    const results: { value?: unknown; error?: unknown }[] = [];
-    // 100 callers, 20 at a time: a burst of hundreds of new sockets would itself outlast a tight timeout.
-    for (let batch = 0; batch < 5; batch++) {
-      results.push(...(await Promise.all(Array.from({ length: 20 }, (_, i) => outcome(api.get(`/item/${batch}/${i}`))))));
-    }
-    const states = results.map((r) => getRetryState(r.value ?? r.error));
-    const attempts = states.reduce((sum, st) => sum + (st?.attempt ?? 0), 0);
-    expect(attempts).to.equal(hits());
-    expect(handle.stats()).to.include({ requests: 100, attempts: hits() });
-    for (const [i, r] of results.entries()) {
-      const st = states[i];
-      if (r.value) expect(st?.history[st.history.length - 1]?.status).to.equal(200);
-      else expect(st).to.include({ attempt: 7, stopReason: 'retries-exhausted' });
-    }
-    expect(results.filter((r) => r.value).length).to.be.greaterThan(95);
-  });
+  fault(
+    'a seeded random mix of faults: every caller settles, and the stories add up to the server’s count',
+    async () => {
+      const random = seeded(20261123);
+      const mix: Fault[] = [
+        'ok',
+        'ok',
+        'ok',
+        '503',
+        'reset-before',
+        'reset-mid-body',
+        'slow',
+        { retryAfter: '0.01', status: 503 },
+      ];
+      server = await startServer((_n, req, res) => act(mix[Math.floor(random() * mix.length)] ?? 'ok', req, res));
+      const api = axios.create({ baseURL: server.url, signal });
+      const handle = attachRetry(api, { retries: 6, baseDelay: 2, maxDelay: 10, attemptTimeout: 200, budget: false });
+      const results: { value?: unknown; error?: unknown }[] = [];
+      // 100 callers, 20 at a time: a burst of hundreds of new sockets would itself outlast a tight timeout.
+      for (let batch = 0; batch < 5; batch++) {
+        results.push(
+          ...(await Promise.all(Array.from({ length: 20 }, (_, i) => outcome(api.get(`/item/${batch}/${i}`))))),
+        );
+      }
+      const states = results.map((r) => getRetryState(r.value ?? r.error));
+      const attempts = states.reduce((sum, st) => sum + (st?.attempt ?? 0), 0);
+      expect(attempts).to.equal(hits());
+      expect(handle.stats()).to.include({ requests: 100, attempts: hits() });
+      for (const [i, r] of results.entries()) {
+        const st = states[i];
+        if (r.value) expect(st?.history[st.history.length - 1]?.status).to.equal(200);
+        else expect(st).to.include({ attempt: 7, stopReason: 'retries-exhausted' });
+      }
+      expect(results.filter((r) => r.value).length).to.be.greaterThan(95);
+    },
+  );
 
   describe('exactly once for POST', () => {
     /**
@@ -245,7 +268,9 @@ describe('fault injection against a real server on 127.0.0.1', function () {
         req.on('end', () => {
           const known = typeof key === 'string' ? results.get(key) : undefined;
           if (known !== undefined) {
-            res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ id: known, replayed: true }));
+            res
+              .writeHead(200, { 'Content-Type': 'application/json' })
+              .end(JSON.stringify({ id: known, replayed: true }));
             return;
           }
           performed += 1;
@@ -264,7 +289,8 @@ describe('fault injection against a real server on 127.0.0.1', function () {
       const settled: { key: string | undefined; id: unknown }[] = [];
       for (let batch = 0; batch < 20; batch++) {
         const responses = await Promise.all(Array.from({ length: 50 }, () => api.post('/charges', { amount: 5 })));
-        for (const r of responses) settled.push({ key: getRetryState(r)?.idempotencyKey, id: (r.data as { id: number }).id });
+        for (const r of responses)
+          settled.push({ key: getRetryState(r)?.idempotencyKey, id: (r.data as { id: number }).id });
       }
       expect(performed()).to.equal(1000);
       expect(results.size).to.equal(1000);
@@ -277,7 +303,9 @@ describe('fault injection against a real server on 127.0.0.1', function () {
       const { performed } = await ledger(0.3);
       const api = axios.create({ baseURL: server?.url ?? '', signal });
       attachRetry(api, { retries: 10, baseDelay: 1, budget: false });
-      const results = await Promise.all(Array.from({ length: 200 }, () => outcome(api.post('/charges', { amount: 5 }))));
+      const results = await Promise.all(
+        Array.from({ length: 200 }, () => outcome(api.post('/charges', { amount: 5 }))),
+      );
       const failed = results.filter((r) => r.error);
       expect(hits()).to.equal(200);
       expect(performed()).to.equal(200);

@@ -1,8 +1,8 @@
-import axios from 'axios';
 import type { AxiosInstance } from 'axios';
+import axios from 'axios';
 import sinon from 'sinon';
-import { attachRetry } from '../lib/index.js';
 import type { RetryHandle, RetryOptions } from '../lib/index.js';
+import { attachRetry } from '../lib/index.js';
 
 export const ORIGIN = 'http://api.test';
 

@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import type { AxiosError } from 'axios';
+import { expect } from 'chai';
 import nock from 'nock';
-import { getRetryState } from '../lib/index.js';
 import type { GiveUpContext, RetryEventContext } from '../lib/index.js';
+import { getRetryState } from '../lib/index.js';
 import { client, netError, ORIGIN, outcome, recordingLogger } from './helpers.js';
 
 describe('hooks and logger', () => {
@@ -83,7 +83,9 @@ describe('hooks and logger', () => {
     expect(getRetryState(error)?.stopReason).to.equal('not-retryable');
     expect(logger.lines).to.have.length(1);
     expect(logger.lines[0]?.level).to.equal('error');
-    expect(logger.lines[0]?.line).to.match(/GET http:\/\/api\.test\/x attempt 1\/4 failed \(404 in \d+ms\); giving up \(not-retryable\)$/);
+    expect(logger.lines[0]?.line).to.match(
+      /GET http:\/\/api\.test\/x attempt 1\/4 failed \(404 in \d+ms\); giving up \(not-retryable\)$/,
+    );
   });
 
   it('stays silent on a first-attempt success', async () => {

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import axios from 'axios';
+import { expect } from 'chai';
 import nock from 'nock';
 import { attachRetry, DEFAULTS } from '../lib/index.js';
 import { normalizeOptions } from '../lib/options.js';
@@ -36,9 +36,10 @@ describe('options', () => {
 
   it('normalizes idempotencyKey: true to the standard header and methods', () => {
     const { idempotencyKey } = normalizeOptions({ idempotencyKey: true });
+    if (idempotencyKey === false) throw new Error('expected key options');
     expect(idempotencyKey).to.include({ header: 'Idempotency-Key' });
-    expect(idempotencyKey && idempotencyKey.methods).to.deep.equal(['POST', 'PATCH']);
-    expect(idempotencyKey && idempotencyKey.generate()).to.match(/^[0-9a-f-]{36}$/);
+    expect(idempotencyKey.methods).to.deep.equal(['POST', 'PATCH']);
+    expect(idempotencyKey.generate()).to.match(/^[0-9a-f-]{36}$/);
     const custom = normalizeOptions({ idempotencyKey: { header: 'X-Key', methods: ['put'], generate: () => 'k' } });
     expect(custom.idempotencyKey).to.deep.include({ header: 'X-Key', methods: ['PUT'] });
   });
@@ -73,17 +74,26 @@ describe('options', () => {
   }
 
   it('rejects maxDelay below baseDelay', () => {
-    expect(() => normalizeOptions({ baseDelay: 500, maxDelay: 100 })).to.throw(TypeError, /"maxDelay" must be >= baseDelay/);
+    expect(() => normalizeOptions({ baseDelay: 500, maxDelay: 100 })).to.throw(
+      TypeError,
+      /"maxDelay" must be >= baseDelay/,
+    );
   });
 
   it('rejects bad idempotency key settings by their full name', () => {
     expect(() => normalizeOptions({ idempotencyKey: { header: '' } })).to.throw(TypeError, /idempotencyKey\.header/);
-    expect(() => normalizeOptions({ idempotencyKey: { generate: 'uuid' } })).to.throw(TypeError, /idempotencyKey\.generate/);
+    expect(() => normalizeOptions({ idempotencyKey: { generate: 'uuid' } })).to.throw(
+      TypeError,
+      /idempotencyKey\.generate/,
+    );
     expect(() => normalizeOptions({ idempotencyKey: { heder: 'X' } })).to.throw(TypeError, /idempotencyKey/);
   });
 
   it('rejects an unknown option and suggests the one meant', () => {
-    expect(() => normalizeOptions({ retires: 2 })).to.throw(TypeError, 'unknown option "retires" (did you mean "retries"?)');
+    expect(() => normalizeOptions({ retires: 2 })).to.throw(
+      TypeError,
+      'unknown option "retires" (did you mean "retries"?)',
+    );
     expect(() => normalizeOptions({ colour: 'red' })).to.throw(TypeError, /unknown option "colour"$/);
   });
 

@@ -1,11 +1,11 @@
-import { expect } from 'chai';
-import axios from 'axios';
 import type { AxiosInstance } from 'axios';
-import { attachRetry, CircuitBreaker, CircuitOpenError, getRetryState } from '../lib/index.js';
+import axios from 'axios';
+import { expect } from 'chai';
 import type { RetryOptions } from '../lib/index.js';
+import { attachRetry, CircuitBreaker, CircuitOpenError, getRetryState } from '../lib/index.js';
 import { outcome } from './helpers.js';
-import { startServer, withoutLeaks } from './server.js';
 import type { TestServer } from './server.js';
+import { startServer, withoutLeaks } from './server.js';
 
 const CALLERS = 50;
 const OUTAGE_MS = 400;
@@ -63,7 +63,9 @@ describe('an outage and recovery against a real server on 127.0.0.1', function (
     withoutLeaks(async () => {
       const bare = await run({ budget: false });
       const budgeted = await run({});
-      const breaker = await run({ circuitBreaker: new CircuitBreaker({ failureThreshold: 5, openMs: 100, maxOpenMs: 400 }) });
+      const breaker = await run({
+        circuitBreaker: new CircuitBreaker({ failureThreshold: 5, openMs: 100, maxOpenMs: 400 }),
+      });
 
       for (const result of [bare, budgeted, breaker]) {
         expect(result.firstWave).to.have.length(CALLERS);

@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'chai';
 
 const root = resolve(import.meta.dirname, '..');
 const run = (cmd: string, args: string[], cwd: string) =>
@@ -19,7 +19,9 @@ describe('the published package', function () {
 
   before(() => {
     project = mkdtempSync(join(tmpdir(), 'axios-rebound-consumer-'));
-    const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', project], root)) as { filename: string }[];
+    const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', project], root)) as {
+      filename: string;
+    }[];
     const tarball = join(project, packed[0]?.filename ?? '');
     const installed = join(project, 'node_modules', 'axios-rebound');
     mkdirSync(installed, { recursive: true });
@@ -32,7 +34,10 @@ describe('the published package', function () {
 
   it('ships only the built files', () => {
     const files = run('find', ['node_modules/axios-rebound', '-type', 'f'], project).split('\n').filter(Boolean);
-    expect(files.every((f) => /\/(dist\/|package\.json$|README\.md$|LICENSE$)/.test(f)), files.join('\n')).to.equal(true);
+    expect(
+      files.every((f) => /\/(dist\/|package\.json$|README\.md$|LICENSE$)/.test(f)),
+      files.join('\n'),
+    ).to.equal(true);
     expect(files).to.include('node_modules/axios-rebound/dist/esm/index.js');
     expect(files).to.include('node_modules/axios-rebound/dist/cjs/index.js');
   });

@@ -1,13 +1,11 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import nock from 'nock';
-import sinon from 'sinon';
+import type sinon from 'sinon';
 import { getRetryState } from '../lib/index.js';
 import { client, drive, fakeClock, netError, ORIGIN } from './helpers.js';
 
-type Step =
-  | { kind: 'status'; status: number; retryAfter?: string }
-  | { kind: 'error'; code: string };
+type Step = { kind: 'status'; status: number; retryAfter?: string } | { kind: 'error'; code: string };
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 const RETRYABLE_CODE = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT']);
@@ -26,7 +24,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       fc.string({ maxLength: 8 }),
     ),
   }),
-  fc.record({ kind: fc.constant('error' as const), code: fc.constantFrom('ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND') }),
+  fc.record({
+    kind: fc.constant('error' as const),
+    code: fc.constantFrom('ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND'),
+  }),
 );
 
 const scenario = fc.record({
@@ -35,7 +36,9 @@ const scenario = fc.record({
   retries: fc.integer({ min: 0, max: 4 }),
   deadline: fc.option(fc.integer({ min: 50, max: 20_000 }), { nil: undefined }),
   baseDelay: fc.integer({ min: 0, max: 2000 }),
-  jitter: fc.constantFrom('full', 'equal', 'decorrelated', 'none') as fc.Arbitrary<'full' | 'equal' | 'decorrelated' | 'none'>,
+  jitter: fc.constantFrom('full', 'equal', 'decorrelated', 'none') as fc.Arbitrary<
+    'full' | 'equal' | 'decorrelated' | 'none'
+  >,
   steps: fc.array(step, { minLength: 5, maxLength: 5 }),
 });
 

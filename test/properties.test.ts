@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { DEFAULTS, nextDelay, parseRetryAfter } from '../lib/index.js';
 import type { DelayOptions } from '../lib/index.js';
+import { DEFAULTS, nextDelay, parseRetryAfter } from '../lib/index.js';
 import { normalizeOptions } from '../lib/options.js';
 
 const delayOptions: fc.Arbitrary<DelayOptions> = fc
@@ -19,12 +19,19 @@ const random = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 describe('properties (fast-check)', () => {
   it('nextDelay is finite and within 0..maxDelay for any valid options, attempt and randomness', () => {
     fc.assert(
-      fc.property(delayOptions, fc.integer({ min: 1, max: 10_000 }), fc.option(fc.double({ min: 0, max: 1e7, noNaN: true }), { nil: undefined }), random, (options, attempt, previousDelay, r) => {
-        const delay = nextDelay({ attempt, previousDelay }, options, () => r);
-        expect(Number.isFinite(delay)).to.equal(true);
-        expect(delay).to.be.within(0, options.maxDelay);
-        if (options.jitter === 'decorrelated') expect(delay).to.be.at.least(Math.min(Math.round(options.baseDelay), options.maxDelay));
-      }),
+      fc.property(
+        delayOptions,
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.option(fc.double({ min: 0, max: 1e7, noNaN: true }), { nil: undefined }),
+        random,
+        (options, attempt, previousDelay, r) => {
+          const delay = nextDelay({ attempt, previousDelay }, options, () => r);
+          expect(Number.isFinite(delay)).to.equal(true);
+          expect(delay).to.be.within(0, options.maxDelay);
+          if (options.jitter === 'decorrelated')
+            expect(delay).to.be.at.least(Math.min(Math.round(options.baseDelay), options.maxDelay));
+        },
+      ),
     );
   });
 
@@ -84,7 +91,9 @@ describe('properties (fast-check)', () => {
           expect(result.maxDelay).to.be.at.least(result.baseDelay);
         } catch (error) {
           expect(error).to.be.instanceOf(TypeError);
-          expect((error as Error).message).to.match(/^axios-rebound: (option "[\w.]+"|unknown option "[^"]*"|options must be)/);
+          expect((error as Error).message).to.match(
+            /^axios-rebound: (option "[\w.]+"|unknown option "[^"]*"|options must be)/,
+          );
         }
       }),
       { numRuns: 3000 },

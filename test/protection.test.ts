@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import axios, { AxiosError } from 'axios';
+import { expect } from 'chai';
 import nock from 'nock';
-import { attachRetry, CircuitBreaker, CircuitOpenError, getRetryState, RetryBudget } from '../lib/index.js';
 import type { CircuitTransition } from '../lib/index.js';
+import { attachRetry, CircuitBreaker, CircuitOpenError, getRetryState, RetryBudget } from '../lib/index.js';
 import { client, ORIGIN, outcome, recordingLogger } from './helpers.js';
 
 /** Every request to the origin gets `status`; returns the number the server received. */
@@ -72,7 +72,10 @@ describe('budget and breaker through the interceptors (nock)', () => {
 
     it('fails fast once open, sending nothing: CircuitOpenError, an AxiosError with the config and retryAfterMs', async () => {
       const received = outage();
-      const { api, handle } = client({ retries: 0, circuitBreaker: new CircuitBreaker({ failureThreshold: 2, openMs: 5000 }) });
+      const { api, handle } = client({
+        retries: 0,
+        circuitBreaker: new CircuitBreaker({ failureThreshold: 2, openMs: 5000 }),
+      });
       await outcome(api.get('/a'));
       await outcome(api.get('/b'));
       expect(received()).to.equal(2);
@@ -92,7 +95,11 @@ describe('budget and breaker through the interceptors (nock)', () => {
 
     it('stops a retry that falls due while the circuit is open, with the last real error', async () => {
       const received = outage();
-      const { api } = client({ retries: 5, budget: false, circuitBreaker: new CircuitBreaker({ failureThreshold: 3 }) });
+      const { api } = client({
+        retries: 5,
+        budget: false,
+        circuitBreaker: new CircuitBreaker({ failureThreshold: 3 }),
+      });
       const { error } = await outcome(api.get('/x'));
       expect(received()).to.equal(3);
       expect((error as AxiosError).response?.status).to.equal(503);

@@ -1,12 +1,12 @@
-import { expect } from 'chai';
-import axios, { AxiosError, CanceledError } from 'axios';
-import type { AxiosInstance } from 'axios';
 import type { Readable } from 'node:stream';
-import { attachRetry, getRetryState } from '../lib/index.js';
+import type { AxiosInstance } from 'axios';
+import axios, { AxiosError, CanceledError } from 'axios';
+import { expect } from 'chai';
 import type { RetryOptions } from '../lib/index.js';
+import { attachRetry, getRetryState } from '../lib/index.js';
 import { outcome, until } from './helpers.js';
-import { startServer, withoutLeaks } from './server.js';
 import type { TestServer } from './server.js';
+import { startServer, withoutLeaks } from './server.js';
 
 describe('against a real server on 127.0.0.1', () => {
   let server: TestServer | undefined;
@@ -80,7 +80,15 @@ describe('against a real server on 127.0.0.1', () => {
     const controller = new AbortController();
     let waiting = false;
     const call = outcome(
-      api({ baseDelay: 60_000, maxDelay: 60_000, onRetry: () => void (waiting = true) }).get('/down', { signal: controller.signal }),
+      api({
+        baseDelay: 60_000,
+        maxDelay: 60_000,
+        onRetry: () => {
+          waiting = true;
+        },
+      }).get('/down', {
+        signal: controller.signal,
+      }),
     );
     await until(() => waiting);
     controller.abort();

@@ -1,7 +1,7 @@
-import { expect } from 'chai';
-import axios, { AxiosError } from 'axios';
-import nock from 'nock';
 import { Readable } from 'node:stream';
+import axios, { AxiosError } from 'axios';
+import { expect } from 'chai';
+import nock from 'nock';
 import { attachRetry, getRetryState } from '../lib/index.js';
 import { client, netError, ORIGIN, outcome } from './helpers.js';
 

@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { CanceledError } from 'axios';
+import { expect } from 'chai';
 import nock from 'nock';
-import sinon from 'sinon';
+import type sinon from 'sinon';
 import { getRetryState } from '../lib/index.js';
 import { client, drive, fakeClock, idle, ORIGIN, outcome, until } from './helpers.js';
 
@@ -126,7 +126,13 @@ describe('retry timing (fake timers)', () => {
     const arrivals = script([[503], [200]]);
     const controller = new AbortController();
     let waiting = false;
-    const { api } = client({ baseDelay: 10_000, jitter: 'none', onRetry: () => void (waiting = true) });
+    const { api } = client({
+      baseDelay: 10_000,
+      jitter: 'none',
+      onRetry: () => {
+        waiting = true;
+      },
+    });
     const call = outcome(api.get('/x', { signal: controller.signal }));
     await until(() => waiting);
     await idle();
