@@ -79,7 +79,11 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
     config.retry === undefined ? scope.options : scope.resolve(normalizeOptions(config.retry, scope.options, 'retry'));
   const context = new RequestContext(options, scope, listenableSignal(config.signal), now);
   const key = options.idempotencyKey;
-  if (key !== false && key.methods.includes((config.method ?? 'get').toUpperCase()) && !config.headers.has(key.header)) {
+  if (
+    key !== false &&
+    key.methods.includes((config.method ?? 'get').toUpperCase()) &&
+    !config.headers.has(key.header)
+  ) {
     const generated: unknown = key.generate();
     if (typeof generated !== 'string' || generated === '') {
       throw new TypeError(
