@@ -61,23 +61,41 @@ describe('the published package', function () {
     expect(run('node', ['cjs.cjs'], project).trim()).to.equal('function 2000');
   });
 
-  it('types config.retry for TypeScript users of either module kind', () => {
-    const source =
-      "import axios from 'axios';\nimport { attachRetry, getRetryState } from 'axios-rebound';\n" +
-      "const api = axios.create();\nattachRetry(api, { retries: 2, jitter: 'equal' });\n" +
-      "void api.get('/x', { retry: { retries: 1 } });\nvoid api.get('/x', { retry: false });\n" +
-      "// @ts-expect-error a typo in an option name is a type error\nvoid api.get('/x', { retry: { retires: 1 } });\n" +
-      'export const attempt: number | undefined = getRetryState({})?.attempt;\n';
+  const source =
+    "import axios from 'axios';\nimport { attachRetry, getRetryState } from 'axios-rebound';\n" +
+    "const api = axios.create();\nattachRetry(api, { retries: 2, jitter: 'equal' });\n" +
+    "void api.get('/x', { retry: { retries: 1 } });\nvoid api.get('/x', { retry: false });\n" +
+    'export const attempt: number | undefined = getRetryState({})?.attempt;\n';
+  const tsc = join(root, 'node_modules', '.bin', 'tsc');
+  const typeCheck = (name: string, compilerOptions: object, files: string[]) => {
+    writeFileSync(
+      join(project, `tsconfig.${name}.json`),
+      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [], ...compilerOptions }, files }),
+    );
+    return run(tsc, ['-p', `tsconfig.${name}.json`], project);
+  };
+
+  it('types config.retry under moduleResolution node16, from ESM and CommonJS files', () => {
     writeFileSync(join(project, 'use.mts'), source);
     writeFileSync(join(project, 'use.cts'), source.replace('export const', 'const').concat('void attempt;\n'));
-    writeFileSync(
-      join(project, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: { module: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: [] },
-        files: ['use.mts', 'use.cts'],
-      }),
-    );
-    const tsc = join(root, 'node_modules', '.bin', 'tsc');
-    expect(() => run(tsc, ['-p', '.'], project)).not.to.throw();
+    expect(() =>
+      typeCheck('node16', { module: 'node16', moduleResolution: 'node16' }, ['use.mts', 'use.cts']),
+    ).not.to.throw();
+  });
+
+  it('types config.retry under moduleResolution bundler', () => {
+    writeFileSync(join(project, 'use.ts'), source);
+    expect(() => typeCheck('bundler', { module: 'esnext', moduleResolution: 'bundler' }, ['use.ts'])).not.to.throw();
+  });
+
+  it('rejects a misspelt per-request option at type-check time', () => {
+    writeFileSync(join(project, 'typo.ts'), source.concat("void axios.get('/x', { retry: { retires: 1 } });\n"));
+    let output = '';
+    try {
+      typeCheck('typo', { module: 'esnext', moduleResolution: 'bundler' }, ['typo.ts']);
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout);
+    }
+    expect(output).to.match(/typo\.ts\(\d+,\d+\): error TS\d+: .*'retires'/);
   });
 });
