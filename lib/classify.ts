@@ -18,7 +18,7 @@ const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ERR_NETWORK',
 ]);
 
-type ClassifyOptions = Pick<
+export type ClassifyOptions = Pick<
   NormalizedRetryOptions,
   'statusCodes' | 'methods' | 'retryOnNetworkError' | 'idempotencyKey'
 >;

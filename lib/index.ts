@@ -4,6 +4,7 @@ export type { Admission, AttemptVerdict, CircuitBreakerOptions, CircuitState, Ci
 export { CircuitBreaker } from './breaker.js';
 export type { RetryBudgetOptions } from './budget.js';
 export { RetryBudget } from './budget.js';
+export type { ClassifyOptions } from './classify.js';
 export { isRetryable } from './classify.js';
 export type { DelayInput, DelayOptions } from './delay.js';
 export { nextDelay } from './delay.js';
