@@ -4,6 +4,7 @@ import type { AttemptVerdict } from './breaker.js';
 import { idempotencyKeyOf, isTransientFailure } from './classify.js';
 import type { Outcome } from './context.js';
 import { RequestContext } from './context.js';
+import { admitAttempt } from './engine.js';
 import { CircuitOpenError } from './errors.js';
 import { normalizeOptions } from './options.js';
 import { giveUp, handleFailure } from './retry-loop.js';
@@ -99,8 +100,7 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
   if (breaker) {
     const circuitKey = breaker.keyOf(config);
     context.circuitKey = circuitKey;
-    const admission = breaker.acquire(circuitKey);
-    scope.report(admission.transition, options);
+    const admission = admitAttempt(breaker, circuitKey, (t) => scope.report(t, options));
     // Refused: nothing is sent, and the response interceptor gives up with 'circuit-open'.
     if (!admission.allowed) throw new CircuitOpenError(circuitKey, admission.retryAfterMs, config);
     context.probe = admission.probe;

@@ -12,7 +12,7 @@ export class CircuitOpenError extends AxiosError {
   /** Time until the circuit lets a probe through, in ms. */
   readonly retryAfterMs: number;
 
-  constructor(key: string, retryAfterMs: number, config: InternalAxiosRequestConfig) {
+  constructor(key: string, retryAfterMs: number, config?: InternalAxiosRequestConfig) {
     super(`axios-rebound: circuit for ${key} is open; next probe in ${retryAfterMs}ms`, CircuitOpenError.code, config);
     this.name = 'CircuitOpenError';
     this.key = key;

@@ -11,6 +11,8 @@ export { nextDelay } from './delay.js';
 export { CircuitOpenError } from './errors.js';
 export { DEFAULTS } from './options.js';
 export { parseRetryAfter } from './retry-after.js';
+export type { AttemptInfo, RetryFnOptions } from './retry-fn.js';
+export { retry, withRetry } from './retry-fn.js';
 export { getRetryState } from './tracking.js';
 export type {
   AttemptRecord,

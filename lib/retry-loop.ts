@@ -3,7 +3,8 @@ import { CanceledError, isAxiosError, isCancel } from 'axios';
 import { isReplayableBody, isRetryable } from './classify.js';
 import type { Outcome, RequestContext } from './context.js';
 import { decide } from './decision.js';
-import { budgetLine, giveUpLine, retryLine, successLine } from './log.js';
+import { admitAttempt, reserveRetry } from './engine.js';
+import { giveUpLine, requestSubject, retryLine, successLine } from './log.js';
 import { sleep } from './timers.js';
 import type { FailureContext, StopReason } from './types.js';
 
@@ -24,13 +25,10 @@ export async function handleFailure(
     if (!config) return giveUp(context, error, undefined, 'not-retryable');
     const decision = await decideFor(context, error, config);
     if (!decision.retry) return giveUp(context, error, config, decision.reason);
-    if (options.budget && !options.budget.tryRetry()) {
-      if (options.budget.shouldWarnOfRefusal()) options.logger?.warn?.(budgetLine(options.budget));
-      return giveUp(context, error, config, 'budget');
-    }
+    if (!reserveRetry(options)) return giveUp(context, error, config, 'budget');
     const last = state.history[state.history.length - 1];
     if (last) last.delayMs = decision.delayMs;
-    options.logger?.warn?.(retryLine(config, state, decision.delayMs));
+    options.logger?.warn?.(retryLine(requestSubject(config, state), state, decision.delayMs));
     await options.onRetry?.(Object.freeze({ ...failureContext(context, error, config), delayMs: decision.delayMs }));
     discardStream(error);
     try {
@@ -43,7 +41,7 @@ export async function handleFailure(
     const outcome = await replay(instance, config, context);
     if ('response' in outcome) {
       scope.successes += 1;
-      options.logger?.info?.(successLine(outcome.response.config, state, Date.now()));
+      options.logger?.info?.(successLine(requestSubject(outcome.response.config, state), state, Date.now()));
       return outcome.response;
     }
     error = outcome.error;
@@ -52,10 +50,8 @@ export async function handleFailure(
 
 /** Asks the circuit, if any, to let the retry through; remembers whether it is a probe. */
 function admit(context: RequestContext): boolean {
-  const { options, circuitKey } = context;
-  if (!options.circuitBreaker || circuitKey === undefined) return true;
-  const admission = options.circuitBreaker.acquire(circuitKey);
-  context.scope.report(admission.transition, options);
+  const { options, scope } = context;
+  const admission = admitAttempt(options.circuitBreaker, context.circuitKey, (t) => scope.report(t, options));
   if (admission.allowed) context.probe = admission.probe;
   return admission.allowed;
 }
@@ -96,7 +92,7 @@ export async function giveUp(
   state.stopReason = reason;
   context.scope.gaveUp(reason);
   if (config) {
-    options.logger?.error?.(giveUpLine(config, state, reason));
+    options.logger?.error?.(giveUpLine(requestSubject(config, state), state, reason));
     await options.onGiveUp?.(Object.freeze({ ...failureContext(context, error, config), stopReason: reason }));
   }
   throw error;

@@ -24,29 +24,61 @@ export function sleep<E>(ms: number, signal: AbortSignal | undefined, onAbort: (
 
 /**
  * Bounds one attempt: a fresh signal that aborts when the caller's signal aborts or when
- * `limitMs` passes. `expired` tells afterwards whether the timer was the cause.
+ * `limitMs` passes (no timer without a limit). `expired` tells afterwards whether the timer
+ * was the cause.
  */
 export class AttemptTimer {
   readonly signal: AbortSignal;
   expired = false;
   readonly #controller = new AbortController();
-  readonly #timer: ReturnType<typeof setTimeout>;
+  readonly #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #parent: AbortSignal | undefined;
-  readonly #forward = () => this.#controller.abort();
+  readonly #forward = () => this.#controller.abort(this.#parent?.reason);
 
-  constructor(limitMs: number, parent: AbortSignal | undefined) {
+  constructor(limitMs: number | undefined, parent: AbortSignal | undefined) {
     this.signal = this.#controller.signal;
     this.#parent = parent;
-    this.#timer = setTimeout(() => {
-      this.expired = true;
-      this.#controller.abort();
-    }, limitMs);
-    if (parent?.aborted) this.#controller.abort();
+    if (limitMs !== undefined) {
+      this.#timer = setTimeout(() => {
+        this.expired = true;
+        this.#controller.abort();
+      }, limitMs);
+    }
+    if (parent?.aborted) this.#forward();
     else parent?.addEventListener('abort', this.#forward, { once: true });
   }
 
+  /**
+   * Runs `fn`, and rejects as soon as the signal aborts even if `fn` ignores it (its late
+   * result is then dropped, and its late failure handled).
+   */
+  race<T>(fn: () => T | Promise<T>): Promise<T> {
+    const { signal } = this;
+    return new Promise<T>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const settle = () => signal.removeEventListener('abort', onAbort);
+      Promise.resolve()
+        .then(fn)
+        .then(
+          (value) => {
+            settle();
+            resolve(value);
+          },
+          (error: unknown) => {
+            settle();
+            reject(error);
+          },
+        );
+    });
+  }
+
   dispose(): void {
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#parent?.removeEventListener('abort', this.#forward);
   }
 }

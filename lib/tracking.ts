@@ -71,6 +71,14 @@ export function succeededFirstTime(
   track(config, new FirstAttemptSuccess(retries, startedAt + EPOCH, now - EPOCH - startedAt, response.status));
 }
 
+/** Stories of failures that are not axios requests (`retry(fn)`), by the error thrown. */
+const fnStates = new WeakMap<object, RetryState>();
+
+/** Lets `getRetryState(error)` tell the story of a `retry(fn)` that failed with `error`. */
+export function rememberState(error: unknown, state: RetryState): void {
+  if (typeof error === 'object' && error !== null) fnStates.set(error, state);
+}
+
 /**
  * The retry story of a request: pass its config, its response, or the error the call
  * rejected with. Plain data (safe to log or `JSON.stringify`); `undefined` when the request
@@ -78,6 +86,8 @@ export function succeededFirstTime(
  */
 export function getRetryState(configOrError: unknown): RetryState | undefined {
   if (typeof configOrError !== 'object' || configOrError === null) return undefined;
+  const remembered = fnStates.get(configOrError);
+  if (remembered) return remembered;
   const holder = configOrError as { config?: unknown };
   const config = (holder.config ?? configOrError) as InternalAxiosRequestConfig;
   const tracking = trackingOf(config);

@@ -72,7 +72,8 @@ export interface RetryState {
 export interface FailureContext {
   readonly attempt: number;
   readonly error: AxiosError | Error;
-  readonly config: InternalAxiosRequestConfig;
+  /** The request's config; `undefined` under `retry(fn)`. */
+  readonly config: InternalAxiosRequestConfig | undefined;
   readonly state: Readonly<RetryState>;
 }
 

@@ -13,6 +13,8 @@ describe('public surface', () => {
       'isRetryable',
       'nextDelay',
       'parseRetryAfter',
+      'retry',
+      'withRetry',
     ]);
   });
 });

@@ -25,7 +25,7 @@ describe('hooks and logger', () => {
       [1, 5, 503],
       [2, 10, 429],
     ]);
-    expect(events[0]?.config.url).to.equal('/x');
+    expect(events[0]?.config?.url).to.equal('/x');
     expect(events[0]?.state.history[0]?.delayMs).to.equal(5);
   });
 

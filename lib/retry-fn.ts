@@ -1,0 +1,207 @@
+import { isAxiosError, isCancel } from 'axios';
+import { decide } from './decision.js';
+import { admitAttempt, reserveRetry } from './engine.js';
+import { CircuitOpenError } from './errors.js';
+import type { Subject } from './log.js';
+import { giveUpLine, retryLine, successLine } from './log.js';
+import { normalizeOptions } from './options.js';
+import { InstanceScope } from './scope.js';
+import { AttemptTimer, sleep } from './timers.js';
+import { rememberState } from './tracking.js';
+import type {
+  FailureContext,
+  NormalizedRetryOptions,
+  RetryOptions,
+  RetryState,
+  RetryStats,
+  StopReason,
+} from './types.js';
+
+/** What `fn` is told about its attempt. */
+export interface AttemptInfo {
+  /** 1 is the first attempt. */
+  readonly attempt: number;
+  /** Aborts when the caller aborts, or when `attemptTimeout` or the `deadline` runs out. */
+  readonly signal: AbortSignal;
+}
+
+export interface RetryFnOptions extends Partial<RetryOptions> {
+  /** Cancels the call, its attempt and any wait. */
+  signal?: AbortSignal | undefined;
+  /** Names the call in log lines; also its circuit's key. @default 'retry' */
+  name?: string | undefined;
+}
+
+/**
+ * Runs `fn` under the same policy as the interceptor (backoff, jitter, retries, deadline,
+ * attemptTimeout through the signal, budget, breaker, hooks, logger) and returns its value, or
+ * rejects with its last error, whose story `getRetryState(error)` tells. By default every
+ * failure but an abort is retried; pass `shouldRetry` to choose.
+ */
+export function retry<T>(fn: (info: AttemptInfo) => T | Promise<T>, options: RetryFnOptions = {}): Promise<T> {
+  const { signal, name, ...policy } = options;
+  const scope = new InstanceScope(normalizeOptions(policy));
+  return runWithRetry(fn, scope, scope.options, { signal, name: name ?? 'retry' });
+}
+
+/**
+ * `fn` wrapped in `retry`: a function with the same signature. Its calls share one budget and
+ * one breaker (when `budget` or `circuitBreaker` is `true`), and `.stats()` counts them.
+ */
+export function withRetry<A extends unknown[], T>(
+  fn: (...args: A) => T | Promise<T>,
+  options: RetryFnOptions = {},
+): ((...args: A) => Promise<T>) & { stats(): RetryStats } {
+  const { signal, name, ...policy } = options;
+  const scope = new InstanceScope(normalizeOptions(policy));
+  const label = name ?? (fn.name || 'withRetry');
+  return Object.assign((...args: A) => runWithRetry(() => fn(...args), scope, scope.options, { signal, name: label }), {
+    stats: () => scope.stats(),
+  });
+}
+
+/** The engine of `retry`, `withRetry` and `retryBatch`: one attempt loop over the shared steps. */
+export async function runWithRetry<T>(
+  fn: (info: AttemptInfo) => T | Promise<T>,
+  scope: InstanceScope,
+  options: NormalizedRetryOptions,
+  call: { signal: AbortSignal | undefined; name: string },
+): Promise<T> {
+  const state: RetryState = { attempt: 0, retries: options.retries, startedAt: Date.now(), history: [] };
+  const subject: Subject = { name: call.name, tags: [] };
+  const key = options.circuitBreaker ? call.name : undefined;
+  const report = (t: Parameters<InstanceScope['report']>[0]) => scope.report(t, options);
+  const fail = async (error: unknown, reason: StopReason): Promise<never> => {
+    state.stopReason = reason;
+    scope.gaveUp(reason);
+    rememberState(error, state);
+    if (state.history.length) options.logger?.error?.(giveUpLine(subject, state, reason));
+    await options.onGiveUp?.(Object.freeze({ ...context(state, error), stopReason: reason }));
+    throw error;
+  };
+  scope.requests += 1;
+  if (options.budget) options.budget.recordRequest();
+  let lastError: unknown;
+  for (;;) {
+    const admission = admitAttempt(options.circuitBreaker, key, report);
+    if (!admission.allowed) {
+      return fail(state.attempt ? lastError : new CircuitOpenError(call.name, admission.retryAfterMs), 'circuit-open');
+    }
+    const outcome = await attempt(fn, state, options, call.signal, scope);
+    const record = state.history[state.history.length - 1];
+    if (options.circuitBreaker && key !== undefined) {
+      const verdict = 'value' in outcome ? 'success' : outcome.aborted ? 'neutral' : 'failure';
+      report(options.circuitBreaker.record(key, verdict, admission.probe));
+    }
+    if ('value' in outcome) {
+      scope.successes += 1;
+      if (state.attempt > 1) options.logger?.info?.(successLine(subject, state, Date.now()));
+      return outcome.value;
+    }
+    const { error } = outcome;
+    lastError = error;
+    const canceled = outcome.aborted || call.signal?.aborted === true;
+    const exhausted = state.attempt > options.retries;
+    const retryable =
+      !canceled && (options.shouldRetry ? exhausted || (await options.shouldRetry(context(state, error))) : true);
+    const decision = decide(
+      {
+        attempt: state.attempt,
+        canceled,
+        deadlineReached: outcome.deadline,
+        retryable: retryable === true,
+        bodyReplayable: true,
+        retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
+        previousDelay: state.history[state.history.length - 2]?.delayMs,
+        startedAt: state.startedAt,
+        now: Date.now(),
+      },
+      options,
+    );
+    if (!decision.retry) return fail(error, decision.reason);
+    if (!reserveRetry(options)) return fail(error, 'budget');
+    if (record) record.delayMs = decision.delayMs;
+    options.logger?.warn?.(retryLine(subject, state, decision.delayMs));
+    await options.onRetry?.(Object.freeze({ ...context(state, error), delayMs: decision.delayMs }));
+    try {
+      await sleep(decision.delayMs, call.signal, () => abortReason(call.signal));
+    } catch (aborted) {
+      return fail(aborted, 'aborted');
+    }
+    scope.retries += 1;
+  }
+}
+
+type AttemptOutcome<T> = { value: T } | { error: unknown; aborted: boolean; deadline: boolean };
+
+/** One attempt of `fn`, bounded by its timer; records it in `state.history`. */
+async function attempt<T>(
+  fn: (info: AttemptInfo) => T | Promise<T>,
+  state: RetryState,
+  options: NormalizedRetryOptions,
+  signal: AbortSignal | undefined,
+  scope: InstanceScope,
+): Promise<AttemptOutcome<T>> {
+  state.attempt += 1;
+  scope.attempts += 1;
+  const started = Date.now();
+  const { attemptTimeout, deadline } = options;
+  const remaining = deadline === undefined ? Infinity : state.startedAt + deadline - started;
+  const limit = Math.min(attemptTimeout ?? Infinity, remaining);
+  const timer = new AttemptTimer(limit === Infinity ? undefined : Math.max(0, limit), signal);
+  const limitIsDeadline = remaining <= (attemptTimeout ?? Infinity);
+  let outcome: AttemptOutcome<T>;
+  try {
+    const value = await timer.race(() => fn(Object.freeze({ attempt: state.attempt, signal: timer.signal })));
+    outcome = { value };
+  } catch (caught) {
+    const error = timer.expired
+      ? Object.assign(
+          new Error(
+            `${limitIsDeadline ? `deadline of ${deadline}` : `attempt timeout of ${attemptTimeout}`}ms exceeded`,
+          ),
+          {
+            name: 'TimeoutError',
+            code: 'ETIMEDOUT',
+          },
+        )
+      : caught;
+    outcome = {
+      error,
+      aborted: !timer.expired && (signal?.aborted === true || isAbort(caught)),
+      deadline: timer.expired && limitIsDeadline,
+    };
+  } finally {
+    timer.dispose();
+  }
+  const durationMs = Date.now() - started;
+  state.history.push(
+    'value' in outcome
+      ? { attempt: state.attempt, durationMs }
+      : { attempt: state.attempt, durationMs, ...codeOf(outcome.error) },
+  );
+  return outcome;
+}
+
+function codeOf(error: unknown): { status?: number; code?: string } {
+  if (isAxiosError(error)) {
+    const status = error.response?.status;
+    return { ...(status === undefined ? {} : { status }), ...(error.code === undefined ? {} : { code: error.code }) };
+  }
+  if (typeof error === 'object' && error !== null) {
+    const { code, name } = error as { code?: unknown; name?: unknown };
+    if (typeof code === 'string') return { code };
+    if (typeof name === 'string') return { code: name };
+  }
+  return {};
+}
+
+const isAbort = (error: unknown) => isCancel(error) || (error instanceof Error && error.name === 'AbortError');
+
+function abortReason(signal: AbortSignal | undefined): unknown {
+  return signal?.reason ?? Object.assign(new Error('aborted'), { name: 'AbortError' });
+}
+
+function context(state: RetryState, error: unknown): FailureContext {
+  return Object.freeze({ attempt: state.attempt, error: error as Error, config: undefined, state });
+}
