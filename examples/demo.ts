@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import axios from 'axios';
 import type { AttemptRecord, JitterName } from '../lib/index.js';
-import { attachRetry, getRetryState } from '../lib/index.js';
+import { attachRetry, explainPolicy, getRetryState } from '../lib/index.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -20,6 +20,11 @@ const { values: flags } = parseArgs({
     'max-delay': { type: 'string', default: '500' },
     jitter: { type: 'string', default: 'full' },
     'retry-after': { type: 'string' },
+    'attempt-timeout': { type: 'string' },
+    deadline: { type: 'string' },
+    explain: { type: 'boolean', default: false },
+    'attempt-latency': { type: 'string' },
+    p95: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -27,9 +32,49 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(
     'usage: npm run demo -- [--failures N] [--retries N] [--base-delay MS] [--max-delay MS]\n' +
-      '                      [--jitter full|equal|decorrelated|none] [--retry-after SECONDS]',
+      '                      [--jitter full|equal|decorrelated|none] [--retry-after SECONDS]\n' +
+      '                      [--attempt-timeout MS] [--deadline MS]\n' +
+      '       npm run demo -- --explain [policy flags] [--attempt-latency MS] [--p95 MS]',
   );
   process.exit(0);
+}
+
+const number = (flag: string | undefined) => (flag === undefined ? undefined : Number(flag));
+const policy = {
+  retries: Number(flags.retries),
+  baseDelay: Number(flags['base-delay']),
+  maxDelay: Number(flags['max-delay']),
+  jitter: flags.jitter as JitterName,
+  attemptTimeout: number(flags['attempt-timeout']),
+  deadline: number(flags.deadline),
+};
+
+if (flags.explain) {
+  const latency = number(flags['attempt-latency']);
+  const p95 = number(flags.p95);
+  try {
+    const plan = explainPolicy(policy, {
+      ...(latency === undefined ? {} : { attemptLatencyMs: latency }),
+      ...(p95 === undefined ? {} : { sla: { p95Ms: p95 } }),
+    });
+    const ms = (v: number | undefined) =>
+      v === undefined ? '-' : v === Infinity ? 'unbounded' : `${Math.round(v)} ms`;
+    console.log('  attempt  wait before (min..max, median)   timeout      starts by (median / latest)');
+    for (const a of plan.attempts) {
+      console.log(
+        `  ${String(a.attempt).padEnd(9)}${`${ms(a.wait.min)}..${ms(a.wait.max)}, ${ms(a.wait.median)}`.padEnd(33)}` +
+          `${ms(a.timeoutMs).padEnd(13)}${ms(a.startsAt.median)} / ${ms(a.startsAt.latest)}`,
+      );
+    }
+    console.log(
+      `\ngives up, if every attempt fails, after ${ms(plan.totalMs.median)} (median) / ${ms(plan.totalMs.worst)} (worst case)`,
+    );
+    for (const warning of plan.warnings) console.log(`warning: ${warning}`);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exitCode = 2;
+  }
+  process.exit();
 }
 
 const failures = Number(flags.failures);
@@ -61,10 +106,7 @@ try {
   const api = axios.create({ baseURL: origin });
   // Invalid flags surface here as a TypeError naming the option.
   const handle = attachRetry(api, {
-    retries: Number(flags.retries),
-    baseDelay: Number(flags['base-delay']),
-    maxDelay: Number(flags['max-delay']),
-    jitter: flags.jitter as JitterName,
+    ...policy,
     onRetry: ({ state }) => {
       const last = state.history[state.history.length - 1];
       if (last) console.log(row(last));

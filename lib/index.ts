@@ -9,6 +9,8 @@ export { isRetryable } from './classify.js';
 export type { DelayInput, DelayOptions } from './delay.js';
 export { nextDelay } from './delay.js';
 export { CircuitOpenError } from './errors.js';
+export type { PlannedAttempt, PolicyExplanation } from './explain.js';
+export { explainPolicy } from './explain.js';
 export { DEFAULTS } from './options.js';
 export { parseRetryAfter } from './retry-after.js';
 export type { AttemptInfo, RetryFnOptions } from './retry-fn.js';

@@ -9,6 +9,7 @@ describe('public surface', () => {
       'DEFAULTS',
       'RetryBudget',
       'attachRetry',
+      'explainPolicy',
       'getRetryState',
       'isRetryable',
       'nextDelay',
