@@ -1,5 +1,7 @@
 export type { RetryHandle } from './attach.js';
 export { attachRetry } from './attach.js';
+export type { BatchOptions, BatchReport } from './batch.js';
+export { retryBatch } from './batch.js';
 export type { Admission, AttemptVerdict, CircuitBreakerOptions, CircuitState, CircuitTransition } from './breaker.js';
 export { CircuitBreaker } from './breaker.js';
 export type { RetryBudgetOptions } from './budget.js';

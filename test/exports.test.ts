@@ -15,6 +15,7 @@ describe('public surface', () => {
       'nextDelay',
       'parseRetryAfter',
       'retry',
+      'retryBatch',
       'withRetry',
     ]);
   });
