@@ -1,4 +1,5 @@
 /** Shared pieces of the benchmarks: variants under test, statistics, and the results file. */
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { AxiosInstance, CreateAxiosDefaults } from 'axios';
@@ -43,6 +44,19 @@ export function create(
     rax.attach(api);
   }
   return api;
+}
+
+/** The next message from a child process that carries `key`: its value. */
+export function message<T>(child: ChildProcess, key: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, T>) => {
+      if (key in m) {
+        child.off('message', on);
+        resolve(m[key] as T);
+      }
+    };
+    child.on('message', on);
+  });
 }
 
 export function median(values: readonly number[]): number {

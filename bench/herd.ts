@@ -11,8 +11,9 @@
 import { writeFileSync } from 'node:fs';
 import type { DelayOptions } from '../lib/index.js';
 import { CircuitBreaker, nextDelay, RetryBudget } from '../lib/index.js';
-import { median, percentile, table, writeSection } from './common.js';
-import { SCENARIO } from './outage.js';
+import { table, writeSection } from './common.js';
+import type { OutageRun } from './outage.js';
+import { OUTAGE_HEADER, SCENARIO, summarize } from './outage.js';
 import { lineChart } from './svg.js';
 
 /** mulberry32: a small seeded PRNG, so every simulation is reproducible. */
@@ -190,14 +191,8 @@ const FLEET_POLICIES: FleetPolicy[] = [
   },
 ];
 
-export interface FleetRun {
-  buckets: number[];
-  outageRequests: number;
-  outageFirstAttempts: number;
-  calls: number;
-  succeeded: number;
-  settleMs: number[];
-}
+/** A simulated run reports what a real one does (step 4), so both are summarized alike. */
+export type FleetRun = OutageRun;
 
 export function fleet(
   policy: FleetPolicy,
@@ -279,21 +274,6 @@ export function fleet(
     caller(instances[i % shape.instances] ?? { budget: undefined, breaker: undefined });
   events.run(shape.runMs + 60_000);
   return run;
-}
-
-function fleetSummary(runs: FleetRun[], shape: { outageAtMs: number; outageMs: number }): (string | number)[] {
-  const m = (f: (r: FleetRun) => number) => median(runs.map(f));
-  const during = (r: FleetRun) => r.buckets.slice(shape.outageAtMs / 100, (shape.outageAtMs + shape.outageMs) / 100);
-  return [
-    Math.round(m((r) => r.buckets.reduce((a, b) => a + b, 0))),
-    Math.round(m((r) => (r.outageRequests * 1000) / shape.outageMs)),
-    Math.round(m((r) => Math.max(...during(r)) * 10)),
-    m((r) => r.outageRequests / Math.max(1, r.outageFirstAttempts)).toFixed(2),
-    `${(m((r) => r.succeeded / r.calls) * 100).toFixed(1)} %`,
-    Math.round(m((r) => percentile(r.settleMs, 50))),
-    Math.round(m((r) => percentile(r.settleMs, 95))),
-    Math.round(m((r) => percentile(r.settleMs, 99))),
-  ];
 }
 
 export async function herd(options: { runs: number }): Promise<string> {
@@ -382,17 +362,6 @@ export async function herd(options: { runs: number }): Promise<string> {
       })),
     }),
   );
-  const header = [
-    'policy',
-    'requests in all',
-    'req/s during outage',
-    'peak req/s during outage',
-    'outage load ÷ first attempts',
-    'calls that succeeded',
-    'p50 ms',
-    'p95 ms',
-    'p99 ms',
-  ];
   const body = [
     `Command: \`npm run bench -- herd\`. Virtual time; the library's own \`nextDelay\`, \`RetryBudget\` and \`CircuitBreaker\` run on the simulator's clock. Seeded PRNG (mulberry32, seed 2015).`,
     `### (a) Brooker's contention model\n\nClients race to update one row with optimistic concurrency; each network hop |N(10 ms, 2 ms)|; base 5 ms, cap 2 s; ${options.runs} runs per point (means, as in the original). At 100 clients, against the reference re-implementation:`,
@@ -403,13 +372,13 @@ export async function herd(options: { runs: number }): Promise<string> {
     '![calls vs clients](../docs/contention-calls.svg)\n\n![completion time vs clients](../docs/contention-time.svg)',
     `### (b) The outage of step 4, simulated\n\nSame shape as step 4 (callers in a closed loop, 250–750 ms think time, capacity ${SCENARIO.capacityPerSecond} requests/s per ${SCENARIO.callers} callers, 503 for ${SCENARIO.outageMs / 1000} s from ${SCENARIO.outageAtMs / 1000} s of ${SCENARIO.runMs / 1000} s), with 1 ms loopback hops; medians of 3 runs.\n\n**At the real run's size** (${same.callers} callers, one process):`,
     table(
-      header,
-      FLEET_POLICIES.map((p, i) => [p.name, ...fleetSummary(small[i] ?? [], same)]),
+      OUTAGE_HEADER,
+      FLEET_POLICIES.map((p, i) => [p.name, ...summarize(small[i] ?? [])]),
     ),
     `**At fleet scale** (${big.callers} callers in ${big.instances} processes, each with its own budget and breaker):`,
     table(
-      header,
-      FLEET_POLICIES.map((p, i) => [p.name, ...fleetSummary(large[i] ?? [], big)]),
+      OUTAGE_HEADER,
+      FLEET_POLICIES.map((p, i) => [p.name, ...summarize(large[i] ?? [])]),
     ),
     '![simulated server load over time](../docs/outage-sim.svg)',
   ].join('\n\n');

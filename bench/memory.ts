@@ -4,27 +4,14 @@
  * Variants are interleaved in rotating order and paired against bare axios in each round.
  */
 
-import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import type { Variant } from './common.js';
-import { create, environment, gc, median, rotate, table, VARIANTS, writeSection } from './common.js';
-
-function next<T>(child: ChildProcess, key: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (message: Record<string, T>) => {
-      if (key in message) {
-        child.off('message', on);
-        resolve(message[key] as T);
-      }
-    };
-    child.on('message', on);
-  });
-}
+import { create, environment, gc, median, message, rotate, table, VARIANTS, writeSection } from './common.js';
 
 export async function memory(options: { rounds: number; inFlight: number }): Promise<string> {
   const child = fork(new URL('./hold-server.mjs', import.meta.url));
-  const port = await next<number>(child, 'port');
+  const port = await message<number>(child, 'port');
   const perRound: Record<Variant, number[]> = {
     'bare axios': [],
     'axios-rebound': [],
@@ -40,7 +27,7 @@ export async function memory(options: { rounds: number; inFlight: number }): Pro
         child.send({ expect: options.inFlight });
         gc();
         const before = process.memoryUsage().heapUsed;
-        const arrived = next<number>(child, 'arrived');
+        const arrived = message<number>(child, 'arrived');
         // Keep no response once it is back: a kept response would hold its socket into the next block.
         const calls = Array.from({ length: options.inFlight }, () => api.get('/hold').then(() => undefined));
         await arrived;

@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AxiosInstance } from 'axios';
 import { CircuitBreaker } from '../lib/index.js';
 import type { Variant } from './common.js';
-import { create, environment, median, percentile, rotate, table, writeSection } from './common.js';
+import { create, environment, median, message, percentile, rotate, table, writeSection } from './common.js';
 import { lineChart } from './svg.js';
 
 export const SCENARIO = {
@@ -47,18 +47,6 @@ export const POLICIES: Policy[] = [
     rebound: () => ({ circuitBreaker: new CircuitBreaker({ openMs: 1000, maxOpenMs: 4000 }) }),
   },
 ];
-
-function message<T>(child: ChildProcess, key: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: Record<string, T>) => {
-      if (key in m) {
-        child.off('message', on);
-        resolve(m[key] as T);
-      }
-    };
-    child.on('message', on);
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
