@@ -1,7 +1,7 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
 import type sinon from 'sinon';
-import { originOf } from '../lib/breaker.js';
+import { originOf } from '../lib/breaker-options.js';
 import { CircuitBreaker } from '../lib/index.js';
 import { fakeClock } from './helpers.js';
 
