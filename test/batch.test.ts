@@ -2,7 +2,7 @@ import axios, { type AxiosError } from 'axios';
 import { expect } from 'chai';
 import { CircuitBreaker, CircuitOpenError, retryBatch } from '../lib/index.js';
 import type { TestServer } from './server.js';
-import { startServer, withoutLeaks } from './server.js';
+import { itLeakFree, startServer } from './server.js';
 
 /**
  * retryBatch against a real server on 127.0.0.1 that answers 503 to the first request for each
@@ -39,16 +39,10 @@ describe('retryBatch against a real server on 127.0.0.1', function () {
   };
 
   const batch = (title: string, body: () => Promise<void>) =>
-    it(title, () =>
-      withoutLeaks(async () => {
-        try {
-          await body();
-        } finally {
-          await server?.close();
-          server = undefined;
-        }
-      }),
-    );
+    itLeakFree(title, body, async () => {
+      await server?.close();
+      server = undefined;
+    });
 
   batch(
     'retries transient failures per item, reports the rest, never runs an item twice, and keeps to the concurrency',

@@ -6,24 +6,16 @@ import type { RetryOptions } from '../lib/index.js';
 import { attachRetry, getRetryState } from '../lib/index.js';
 import { outcome, until } from './helpers.js';
 import type { TestServer } from './server.js';
-import { startServer, withoutLeaks } from './server.js';
+import { itLeakFree, startServer } from './server.js';
 
 describe('against a real server on 127.0.0.1', () => {
   let server: TestServer | undefined;
 
-  /** A test whose timers and sockets must all be gone once it and its server are done. */
-  function real(title: string, body: () => Promise<void>): void {
-    it(title, () =>
-      withoutLeaks(async () => {
-        try {
-          await body();
-        } finally {
-          await server?.close();
-          server = undefined;
-        }
-      }),
-    );
-  }
+  const real = (title: string, body: () => Promise<void>) =>
+    itLeakFree(title, body, async () => {
+      await server?.close();
+      server = undefined;
+    });
 
   function api(options: Partial<RetryOptions>): AxiosInstance {
     const instance = axios.create({ baseURL: server?.url ?? '' });

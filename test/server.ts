@@ -66,3 +66,19 @@ export async function withoutLeaks(body: () => Promise<void>): Promise<void> {
     hook.disable();
   }
 }
+
+/**
+ * `it`, for a test that starts a server: `closeServer` runs after the body whatever happens,
+ * and then no timer or socket the test made may be left.
+ */
+export function itLeakFree(title: string, body: () => Promise<void>, closeServer: () => Promise<void>): void {
+  it(title, () =>
+    withoutLeaks(async () => {
+      try {
+        await body();
+      } finally {
+        await closeServer();
+      }
+    }),
+  );
+}
