@@ -59,7 +59,7 @@ function isNetworkFailure(code: string | undefined, message: string): boolean {
   return (code !== undefined && NETWORK_CODES.has(code)) || message === 'socket hang up';
 }
 
-export function matchesStatus(status: number, rules: readonly StatusCodeRule[]): boolean {
+function matchesStatus(status: number, rules: readonly StatusCodeRule[]): boolean {
   return rules.some((rule) => (typeof rule === 'number' ? rule === status : status >= rule[0] && status <= rule[1]));
 }
 

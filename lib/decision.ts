@@ -32,7 +32,7 @@ export interface FailureFacts {
  * How far above a Retry-After the wait may be spread, so that clients which got the same
  * header do not all come back in the same millisecond.
  */
-export const RETRY_AFTER_SPREAD = 0.2;
+const RETRY_AFTER_SPREAD = 0.2;
 
 /** The retry decision, pure: the same facts, options and randomness give the same answer. */
 export function decide(facts: FailureFacts, options: DecisionOptions, random: () => number = Math.random): Decision {

@@ -14,14 +14,14 @@ import type { RetryState } from './types.js';
  * - a `RequestContext`: everything else. A class instance, which axios's config merge keeps by
  *   identity (plain objects would be deep-copied on every replay).
  */
-export const TRACKING_KEY = 'axios-rebound';
+const TRACKING_KEY = 'axios-rebound';
 export const EPOCH = Date.now();
 
 type Tracking = number | FirstAttemptSuccess | RequestContext;
 type TrackedConfig = InternalAxiosRequestConfig & { [TRACKING_KEY]?: Tracking };
 
 /** The story of a first attempt that succeeded on the fast path, built when asked for. */
-export class FirstAttemptSuccess {
+class FirstAttemptSuccess {
   constructor(
     readonly retries: number,
     readonly startedAt: number,
@@ -52,12 +52,6 @@ export function trackingOf(config: InternalAxiosRequestConfig | undefined): Trac
 
 export function track(config: InternalAxiosRequestConfig, tracking: Tracking): void {
   (config as TrackedConfig)[TRACKING_KEY] = tracking;
-}
-
-/** The request's context, when it has one (not for a fast-path first attempt). */
-export function contextOf(config: InternalAxiosRequestConfig | undefined): RequestContext | undefined {
-  const tracking = trackingOf(config);
-  return tracking instanceof RequestContext ? tracking : undefined;
 }
 
 /** Marks a fast-path first attempt's success, from the start time `track` was given. */
