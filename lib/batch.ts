@@ -1,5 +1,5 @@
-import { isAxiosError, isCancel } from 'axios';
-import { isRetryable } from './classify.js';
+import { isAxiosError } from 'axios';
+import { isAbortError, isRetryable } from './classify.js';
 import { normalizeOptions } from './options.js';
 import type { AttemptInfo, RetryFnOptions } from './retry-fn.js';
 import { runWithRetry } from './retry-fn.js';
@@ -52,9 +52,7 @@ export async function retryBatch<I, R, K = unknown>(
       : Object.freeze({
           ...validated,
           shouldRetry: ({ error }: { error: unknown }) =>
-            isAxiosError(error)
-              ? isRetryable(error, validated)
-              : !isCancel(error) && (error as Error)?.name !== 'AbortError',
+            isAxiosError(error) ? isRetryable(error, validated) : !isAbortError(error),
         }),
   );
   const queue = new Map<K, I>();

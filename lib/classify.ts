@@ -85,3 +85,22 @@ export function isReplayableBody(data: unknown): boolean {
   const body = data as { pipe?: unknown; getReader?: unknown };
   return typeof body.pipe !== 'function' && typeof body.getReader !== 'function';
 }
+
+/** An abort: axios's cancel, or an `AbortError` from fetch, a signal or an SDK. */
+export function isAbortError(error: unknown): boolean {
+  return isCancel(error) || (error instanceof Error && error.name === 'AbortError');
+}
+
+/** What an attempt record says of a failure: its status and code, or the error's name. */
+export function describeFailure(error: unknown): { status?: number; code?: string } {
+  if (isAxiosError(error)) {
+    const status = error.response?.status;
+    return { ...(status === undefined ? {} : { status }), ...(error.code === undefined ? {} : { code: error.code }) };
+  }
+  if (typeof error === 'object' && error !== null) {
+    const { code, name } = error as { code?: unknown; name?: unknown };
+    if (typeof code === 'string') return { code };
+    if (typeof name === 'string') return { code: name };
+  }
+  return {};
+}

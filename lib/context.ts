@@ -1,7 +1,9 @@
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { AxiosError, isAxiosError, isCancel } from 'axios';
+import { AxiosError, isCancel } from 'axios';
+import { describeFailure } from './classify.js';
 import type { InstanceScope } from './scope.js';
-import { AttemptTimer } from './timers.js';
+import type { AttemptLimit } from './timers.js';
+import { AttemptTimer, attemptLimit, timeoutMessage } from './timers.js';
 import type { NormalizedRetryOptions, RetryState } from './types.js';
 
 /** How one attempt ended, as handed from a replay's interceptor back to the retry loop. */
@@ -22,8 +24,8 @@ export class RequestContext {
   probe = false;
   #attemptStartedAt: number;
   #timer: AttemptTimer | undefined;
-  /** Whether the running attempt's limit is the deadline rather than attemptTimeout. */
-  #limitIsDeadline = false;
+  /** The running attempt's time limit, when it has one. */
+  #limit: AttemptLimit | undefined;
 
   constructor(
     readonly options: NormalizedRetryOptions,
@@ -43,13 +45,11 @@ export class RequestContext {
     this.attemptInFlight = true;
     this.#attemptStartedAt = now;
     this.deadlineReached = false;
-    const { attemptTimeout, deadline } = this.options;
-    const remaining = deadline === undefined ? Infinity : this.state.startedAt + deadline - now;
-    const limit = Math.min(attemptTimeout ?? Infinity, remaining);
+    const limit = attemptLimit(this.options, this.state.startedAt, now);
     // Options are fixed per request, so without a limit no attempt ever replaced the signal.
-    if (limit === Infinity) return;
-    this.#timer = new AttemptTimer(Math.max(0, limit), this.signal);
-    this.#limitIsDeadline = remaining <= (attemptTimeout ?? Infinity);
+    if (!limit) return;
+    this.#timer = new AttemptTimer(limit.ms, this.signal);
+    this.#limit = limit;
     config.signal = this.#timer.signal;
   }
 
@@ -70,17 +70,13 @@ export class RequestContext {
     this.#timer = undefined;
     timer?.dispose();
     let result = outcome;
-    if (timer?.expired && 'error' in outcome && isCancel(outcome.error)) {
-      this.deadlineReached = this.#limitIsDeadline;
-      const config = (outcome.error as AxiosError).config;
-      const what = this.#limitIsDeadline
-        ? `deadline of ${String(this.options.deadline)}ms`
-        : `attempt timeout of ${String(this.options.attemptTimeout)}ms`;
-      result = {
-        error: new AxiosError(`${what} exceeded`, AxiosError.ETIMEDOUT, config, (outcome.error as AxiosError).request),
-      };
+    const limit = this.#limit;
+    if (timer?.expired && limit && 'error' in outcome && isCancel(outcome.error)) {
+      this.deadlineReached = limit.isDeadline;
+      const { config, request } = outcome.error as AxiosError;
+      result = { error: new AxiosError(timeoutMessage(limit, this.options), AxiosError.ETIMEDOUT, config, request) };
     }
-    const record = 'response' in result ? { status: result.response.status } : describeError(result.error);
+    const record = 'response' in result ? { status: result.response.status } : describeFailure(result.error);
     this.state.history.push({ attempt: this.state.attempt, ...record, durationMs: now - this.#attemptStartedAt });
     return result;
   }
@@ -89,10 +85,4 @@ export class RequestContext {
   toJSON(): RetryState {
     return this.state;
   }
-}
-
-function describeError(error: unknown): { status?: number; code?: string } {
-  if (!isAxiosError(error)) return error instanceof Error ? { code: error.name } : {};
-  const status = error.response?.status;
-  return { ...(status === undefined ? {} : { status }), ...(error.code === undefined ? {} : { code: error.code }) };
 }

@@ -22,6 +22,36 @@ export function sleep<E>(ms: number, signal: AbortSignal | undefined, onAbort: (
   });
 }
 
+/** An attempt's time limit: `attemptTimeout`, capped by what the `deadline` leaves. */
+export interface AttemptLimit {
+  readonly ms: number;
+  /** The deadline, not attemptTimeout, is what cuts the attempt. */
+  readonly isDeadline: boolean;
+}
+
+/** The limit of an attempt that starts at `now` of a call that started at `startedAt`; none without one. */
+export function attemptLimit(
+  options: { readonly attemptTimeout: number | undefined; readonly deadline: number | undefined },
+  startedAt: number,
+  now: number,
+): AttemptLimit | undefined {
+  const { attemptTimeout, deadline } = options;
+  const remaining = deadline === undefined ? Infinity : startedAt + deadline - now;
+  const ms = Math.min(attemptTimeout ?? Infinity, remaining);
+  if (ms === Infinity) return undefined;
+  return { ms: Math.max(0, ms), isDeadline: remaining <= (attemptTimeout ?? Infinity) };
+}
+
+/** What a timed-out attempt's error says. */
+export function timeoutMessage(
+  limit: AttemptLimit,
+  options: { readonly attemptTimeout: number | undefined; readonly deadline: number | undefined },
+): string {
+  return limit.isDeadline
+    ? `deadline of ${String(options.deadline)}ms exceeded`
+    : `attempt timeout of ${String(options.attemptTimeout)}ms exceeded`;
+}
+
 /**
  * Bounds one attempt: a fresh signal that aborts when the caller's signal aborts or when
  * `limitMs` passes (no timer without a limit). `expired` tells afterwards whether the timer
