@@ -1,6 +1,9 @@
+import type { InternalAxiosRequestConfig } from 'axios';
 import type { CircuitBreaker, CircuitTransition } from './breaker.js';
-import { budgetLine } from './log.js';
-import type { NormalizedRetryOptions } from './types.js';
+import type { Subject } from './log.js';
+import { budgetLine, giveUpLine } from './log.js';
+import type { InstanceScope } from './scope.js';
+import type { FailureContext, NormalizedRetryOptions, RetryState, StopReason } from './types.js';
 
 /**
  * The policy steps the interceptor and `retry(fn)` share after `decide` has said "retry":
@@ -27,4 +30,33 @@ export function admitAttempt(
   return admission.allowed
     ? { allowed: true, probe: admission.probe, retryAfterMs: 0 }
     : { allowed: false, probe: false, retryAfterMs: admission.retryAfterMs };
+}
+
+/** What hooks are given: the attempt that failed, its error, the request (none under `retry(fn)`), the state. */
+export function failureContext(
+  state: RetryState,
+  error: unknown,
+  config: InternalAxiosRequestConfig | undefined,
+): FailureContext {
+  return Object.freeze({ attempt: state.attempt, error: error as Error, config, state });
+}
+
+/**
+ * Ends a call that will not be retried: records why (in its state and the stats), says so when
+ * the call is known (an error log line, then `onGiveUp`, awaited), and throws `error`.
+ */
+export async function stopRetrying(
+  call: { readonly options: NormalizedRetryOptions; readonly scope: InstanceScope; readonly state: RetryState },
+  error: unknown,
+  reason: StopReason,
+  about: { readonly subject: Subject; readonly config: InternalAxiosRequestConfig | undefined } | undefined,
+): Promise<never> {
+  const { options, scope, state } = call;
+  state.stopReason = reason;
+  scope.gaveUp(reason);
+  if (about) {
+    options.logger?.error?.(giveUpLine(about.subject, state, reason));
+    await options.onGiveUp?.(Object.freeze({ ...failureContext(state, error, about.config), stopReason: reason }));
+  }
+  throw error;
 }

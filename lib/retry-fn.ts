@@ -1,22 +1,15 @@
 import { isAxiosError } from 'axios';
 import { decide } from './decision.js';
-import { admitAttempt, reserveRetry } from './engine.js';
+import { admitAttempt, failureContext, reserveRetry, stopRetrying } from './engine.js';
 import { CircuitOpenError } from './errors.js';
 import { attempt } from './fn-attempt.js';
 import type { Subject } from './log.js';
-import { giveUpLine, retryLine, successLine } from './log.js';
+import { retryLine, successLine } from './log.js';
 import { normalizeOptions } from './options.js';
 import { InstanceScope } from './scope.js';
 import { sleep } from './timers.js';
 import { rememberState } from './tracking.js';
-import type {
-  FailureContext,
-  NormalizedRetryOptions,
-  RetryOptions,
-  RetryState,
-  RetryStats,
-  StopReason,
-} from './types.js';
+import type { NormalizedRetryOptions, RetryOptions, RetryState, RetryStats, StopReason } from './types.js';
 
 /** What `fn` is told about its attempt. */
 export interface AttemptInfo {
@@ -72,13 +65,9 @@ export async function runWithRetry<T>(
   const subject: Subject = { name: call.name, tags: [] };
   const key = options.circuitBreaker ? call.name : undefined;
   const report = (t: Parameters<InstanceScope['report']>[0]) => scope.report(t, options);
-  const fail = async (error: unknown, reason: StopReason): Promise<never> => {
-    state.stopReason = reason;
-    scope.gaveUp(reason);
+  const fail = (error: unknown, reason: StopReason): Promise<never> => {
     rememberState(error, state);
-    if (state.history.length) options.logger?.error?.(giveUpLine(subject, state, reason));
-    await options.onGiveUp?.(Object.freeze({ ...context(state, error), stopReason: reason }));
-    throw error;
+    return stopRetrying({ options, scope, state }, error, reason, { subject, config: undefined });
   };
   scope.requests += 1;
   if (options.budget) options.budget.recordRequest();
@@ -104,7 +93,8 @@ export async function runWithRetry<T>(
     const canceled = outcome.aborted || call.signal?.aborted === true;
     const exhausted = state.attempt > options.retries;
     const retryable =
-      !canceled && (options.shouldRetry ? exhausted || (await options.shouldRetry(context(state, error))) : true);
+      !canceled &&
+      (options.shouldRetry ? exhausted || (await options.shouldRetry(failureContext(state, error, undefined))) : true);
     const decision = decide(
       {
         attempt: state.attempt,
@@ -123,7 +113,7 @@ export async function runWithRetry<T>(
     if (!reserveRetry(options)) return fail(error, 'budget');
     if (record) record.delayMs = decision.delayMs;
     options.logger?.warn?.(retryLine(subject, state, decision.delayMs));
-    await options.onRetry?.(Object.freeze({ ...context(state, error), delayMs: decision.delayMs }));
+    await options.onRetry?.(Object.freeze({ ...failureContext(state, error, undefined), delayMs: decision.delayMs }));
     try {
       await sleep(decision.delayMs, call.signal, () => abortReason(call.signal));
     } catch (aborted) {
@@ -135,8 +125,4 @@ export async function runWithRetry<T>(
 
 function abortReason(signal: AbortSignal | undefined): unknown {
   return signal?.reason ?? Object.assign(new Error('aborted'), { name: 'AbortError' });
-}
-
-function context(state: RetryState, error: unknown): FailureContext {
-  return Object.freeze({ attempt: state.attempt, error: error as Error, config: undefined, state });
 }

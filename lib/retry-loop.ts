@@ -3,10 +3,10 @@ import { CanceledError, isAxiosError, isCancel } from 'axios';
 import { isReplayableBody, isRetryable } from './classify.js';
 import type { Outcome, RequestContext } from './context.js';
 import { decide } from './decision.js';
-import { admitAttempt, reserveRetry } from './engine.js';
-import { giveUpLine, requestSubject, retryLine, successLine } from './log.js';
+import { admitAttempt, failureContext, reserveRetry, stopRetrying } from './engine.js';
+import { requestSubject, retryLine, successLine } from './log.js';
 import { sleep } from './timers.js';
-import type { FailureContext, StopReason } from './types.js';
+import type { StopReason } from './types.js';
 
 /**
  * Runs in the original call's response interceptor after its first attempt failed: decides,
@@ -29,7 +29,7 @@ export async function handleFailure(
     const last = state.history[state.history.length - 1];
     if (last) last.delayMs = decision.delayMs;
     options.logger?.warn?.(retryLine(requestSubject(config, state), state, decision.delayMs));
-    await options.onRetry?.(Object.freeze({ ...failureContext(context, error, config), delayMs: decision.delayMs }));
+    await options.onRetry?.(Object.freeze({ ...failureContext(state, error, config), delayMs: decision.delayMs }));
     discardStream(error);
     try {
       await sleep(decision.delayMs, context.signal, () => new CanceledError(undefined, config));
@@ -64,7 +64,7 @@ async function decideFor(context: RequestContext, error: unknown, config: Intern
   const retryable =
     !canceled &&
     (options.shouldRetry
-      ? exhausted || (await options.shouldRetry(failureContext(context, error, config)))
+      ? exhausted || (await options.shouldRetry(failureContext(state, error, config)))
       : isRetryable(error, options));
   return decide(
     {
@@ -82,20 +82,14 @@ async function decideFor(context: RequestContext, error: unknown, config: Intern
   );
 }
 
-export async function giveUp(
+/** Gives up on the request: see `stopRetrying`. Without a config, nothing is logged. */
+export function giveUp(
   context: RequestContext,
   error: unknown,
   config: InternalAxiosRequestConfig | undefined,
   reason: StopReason,
 ): Promise<never> {
-  const { options, state } = context;
-  state.stopReason = reason;
-  context.scope.gaveUp(reason);
-  if (config) {
-    options.logger?.error?.(giveUpLine(requestSubject(config, state), state, reason));
-    await options.onGiveUp?.(Object.freeze({ ...failureContext(context, error, config), stopReason: reason }));
-  }
-  throw error;
+  return stopRetrying(context, error, reason, config && { subject: requestSubject(config, context.state), config });
 }
 
 /**
@@ -119,10 +113,6 @@ function replay(
       (failure: unknown) => deliver({ error: failure }),
     );
   });
-}
-
-function failureContext(context: RequestContext, error: unknown, config: InternalAxiosRequestConfig): FailureContext {
-  return Object.freeze({ attempt: context.state.attempt, error: error as Error, config, state: context.state });
 }
 
 /** A failed `responseType: 'stream'` response holds its socket until the stream is destroyed. */
