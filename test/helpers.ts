@@ -44,13 +44,17 @@ export function fakeClock(): sinon.SinonFakeTimers {
   return sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
 }
 
-/** Lets real I/O callbacks run until `condition` holds; fails after a bounded number of turns. */
-export async function until(condition: () => boolean, turns = 2000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (condition()) return;
+/**
+ * Lets real I/O callbacks run until `condition` holds; fails after `limitMs` of real time
+ * (measured on `performance.now()`, which the fake clock leaves alone). A bound in turns of the
+ * event loop instead fails on a loaded machine, where nock's replies take longer to arrive.
+ */
+export async function until(condition: () => boolean, limitMs = 3000): Promise<void> {
+  const start = performance.now();
+  while (!condition()) {
+    if (performance.now() - start > limitMs) throw new Error('condition not reached');
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  throw new Error('condition not reached');
 }
 
 /** The settled value or error of a promise, for assertions on either. */
