@@ -1,3 +1,4 @@
+import { monotonicNow, nonDecreasing } from './clock.js';
 import { SlidingWindow } from './window.js';
 
 export interface RetryBudgetOptions {
@@ -7,7 +8,11 @@ export interface RetryBudgetOptions {
   minRetriesPerSecond: number;
   /** @default 10_000 */
   windowMs: number;
-  /** The clock, for simulations and tests. @default Date.now */
+  /**
+   * The clock in ms, for simulations and tests. When it steps back (an injected `Date.now`
+   * after an NTP correction), the budget's time goes on from where it was instead.
+   * @default monotonicNow (performance.now)
+   */
   now: () => number;
 }
 
@@ -32,10 +37,11 @@ export class RetryBudget {
   readonly options: Readonly<RetryBudgetOptions>;
   readonly #window: SlidingWindow;
   readonly #floor: SlidingWindow;
+  readonly #now: () => number;
   #lastRefusalWarning = -Infinity;
 
   constructor(options: Partial<RetryBudgetOptions> = {}) {
-    const { ratio = 0.2, minRetriesPerSecond = 10, windowMs = 10_000, now = () => Date.now() } = options;
+    const { ratio = 0.2, minRetriesPerSecond = 10, windowMs = 10_000, now = monotonicNow } = options;
     check('ratio', ratio, ratio >= 0);
     check('minRetriesPerSecond', minRetriesPerSecond, minRetriesPerSecond >= 0);
     check('windowMs', windowMs, windowMs > 0);
@@ -48,16 +54,17 @@ export class RetryBudget {
     this.options = Object.freeze({ ratio, minRetriesPerSecond, windowMs, now });
     this.#window = new SlidingWindow(windowMs, 3);
     this.#floor = new SlidingWindow(FLOOR_WINDOW_MS, 1);
+    this.#now = nonDecreasing(now);
   }
 
   /** Records a first attempt, which earns `ratio` of a retry. */
   recordRequest(): void {
-    this.#window.add(this.options.now(), FIRST_ATTEMPTS);
+    this.#window.add(this.#now(), FIRST_ATTEMPTS);
   }
 
   /** Takes one retry from the budget if one is available; `false` means: do not retry. */
   tryRetry(): boolean {
-    const now = this.options.now();
+    const now = this.#now();
     if (this.#earned(now) >= 1) {
       this.#window.add(now, RATIO_RETRIES);
     } else if (this.#floorLeft(now) >= 1) {
@@ -71,7 +78,7 @@ export class RetryBudget {
 
   /** Whole retries available now. */
   available(): number {
-    const now = this.options.now();
+    const now = this.#now();
     return Math.floor(this.#earned(now) + 1e-9) + Math.floor(this.#floorLeft(now) + 1e-9);
   }
 
@@ -90,7 +97,7 @@ export class RetryBudget {
 
   /** What the window holds now: for stats and dashboards. */
   snapshot(): { available: number; window: { ms: number; firstAttempts: number; retries: number } } {
-    const now = this.options.now();
+    const now = this.#now();
     return {
       available: this.available(),
       window: {
@@ -103,7 +110,7 @@ export class RetryBudget {
 
   /** True at most once per window: callers warn about refusals without flooding the log. */
   shouldWarnOfRefusal(): boolean {
-    const now = this.options.now();
+    const now = this.#now();
     if (now - this.#lastRefusalWarning < this.options.windowMs) return false;
     this.#lastRefusalWarning = now;
     return true;

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import type sinon from 'sinon';
 import { RetryBudget } from '../lib/index.js';
-import { fakeClock } from './helpers.js';
+import { fakeTime } from './fake-time.js';
 
 describe('RetryBudget (fake timers)', () => {
   let clock: sinon.SinonFakeTimers;
   beforeEach(() => {
-    clock = fakeClock();
+    clock = fakeTime();
   });
   afterEach(() => clock.restore());
 
