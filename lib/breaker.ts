@@ -1,7 +1,12 @@
 import type { InternalAxiosRequestConfig } from 'axios';
+import type { CircuitBreakerOptions } from './breaker-options.js';
 import { normalizeBreakerOptions } from './breaker-options.js';
+import { CircuitTable } from './circuit-table.js';
+import { nonDecreasing } from './clock.js';
 import type { TripPolicy } from './trip.js';
 import { ConsecutiveFailures, FailureRate } from './trip.js';
+
+export type { CircuitBreakerOptions } from './breaker-options.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -18,26 +23,7 @@ export type Admission =
   | { readonly allowed: true; readonly probe: boolean; readonly transition?: CircuitTransition }
   | { readonly allowed: false; readonly retryAfterMs: number; readonly transition?: CircuitTransition };
 
-export interface CircuitBreakerOptions {
-  /** Consecutive failures that open a closed circuit. @default 5 */
-  failureThreshold: number;
-  /** When given, open instead on this share (0..1] of failures among the window's requests. @default undefined */
-  failureRate: number | undefined;
-  /** Requests the window must hold before `failureRate` applies. @default 10 */
-  minimumRequests: number;
-  /** @default 10_000 */
-  windowMs: number;
-  /** How long a circuit stays open the first time. @default 30_000 */
-  openMs: number;
-  /** Each failed probe doubles the open time, up to this. @default 300_000 */
-  maxOpenMs: number;
-  /** Requests let through while half-open. @default 1 */
-  halfOpenProbes: number;
-  /** One circuit per key. @default the origin of the request URL */
-  key: (config: InternalAxiosRequestConfig) => string;
-  /** The clock, for simulations and tests. @default Date.now */
-  now: () => number;
-}
+type CircuitSnapshot = { state: CircuitState; consecutiveFailures: number; openUntil?: number };
 
 type Circuit =
   | { readonly state: 'closed' }
@@ -55,13 +41,22 @@ interface Entry {
  * up to `halfOpenProbes` requests go through; a success closes the circuit, a failure opens
  * it again for twice as long (up to `maxOpenMs`). Share one between instances by passing it
  * to each.
+ *
+ * A key with nothing counted (closed, no failure that could open it) has no circuit kept at
+ * all; the others are bounded by `maxCircuits` and `circuitIdleMs`.
  */
 export class CircuitBreaker {
   readonly options: Readonly<CircuitBreakerOptions>;
-  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => number;
+  readonly #table: CircuitTable<Entry>;
 
   constructor(options: Partial<CircuitBreakerOptions> = {}) {
     this.options = normalizeBreakerOptions(options);
+    const { maxCircuits, circuitIdleMs, failureRate, windowMs } = this.options;
+    this.#now = nonDecreasing(this.options.now);
+    // In rate mode, a closed circuit idle for windowMs has an empty window: nothing left to keep.
+    const closedIdleMs = failureRate === undefined ? circuitIdleMs : Math.min(windowMs, circuitIdleMs);
+    this.#table = new CircuitTable(maxCircuits, closedIdleMs, circuitIdleMs);
   }
 
   keyOf(config: InternalAxiosRequestConfig): string {
@@ -70,12 +65,15 @@ export class CircuitBreaker {
 
   /** Asks to send an attempt for `key` now. */
   acquire(key: string): Admission {
-    const entry = this.#entry(key);
+    const now = this.#now();
+    const entry = this.#table.get(key, now);
+    if (!entry) return { allowed: true, probe: false };
     let transition: CircuitTransition | undefined;
     let circuit = entry.circuit;
+    this.#table.keep(key, entry, circuit.state !== 'closed', now);
     if (circuit.state === 'open') {
-      const wait = circuit.openUntil - this.options.now();
-      if (wait > 0) return { allowed: false, retryAfterMs: wait };
+      const wait = circuit.openUntil - now;
+      if (wait > 0) return { allowed: false, retryAfterMs: Math.ceil(wait) };
       circuit = entry.circuit = { state: 'half-open', probes: 0, openMs: circuit.openMs };
       transition = { key, from: 'open', to: 'half-open' };
     }
@@ -89,55 +87,65 @@ export class CircuitBreaker {
 
   /** Records how an admitted attempt ended; returns the transition it caused, if any. */
   record(key: string, verdict: AttemptVerdict, probe: boolean): CircuitTransition | undefined {
-    const entry = this.#entry(key);
-    const { circuit, trip } = entry;
-    const now = this.options.now();
-    if (circuit.state === 'closed' && !probe) {
-      if (verdict === 'success') trip.success(now);
-      if (verdict === 'failure' && trip.failure(now)) return this.#open(key, entry, 'closed', this.options.openMs);
-      return undefined;
+    const now = this.#now();
+    let entry = this.#table.get(key, now);
+    if (!entry) {
+      // No circuit: closed with nothing counted, where a probe's or a neutral outcome moves nothing.
+      if (probe || verdict === 'neutral' || !this.#table.hasRoom(now)) return undefined;
+      entry = this.#newEntry();
     }
-    // Only a probe's outcome moves a half-open circuit; late results of older attempts do not.
-    if (circuit.state !== 'half-open' || !probe) return undefined;
-    circuit.probes -= 1;
-    if (verdict === 'failure')
-      return this.#open(key, entry, 'half-open', Math.min(circuit.openMs * 2, this.options.maxOpenMs));
-    if (verdict === 'neutral') return undefined;
-    trip.reset();
-    entry.circuit = { state: 'closed' };
-    return { key, from: 'half-open', to: 'closed' };
+    const transition = this.#apply(key, entry, verdict, probe, now);
+    if (entry.circuit.state === 'closed' && entry.trip.isEmpty(now)) this.#table.delete(key);
+    else this.#table.keep(key, entry, entry.circuit.state !== 'closed', now);
+    return transition;
   }
 
-  /** Every circuit this breaker has seen, as plain data. */
+  /**
+   * The circuits kept (at most `maxCircuits`), as plain data; a key not listed is closed with
+   * nothing counted. `openUntil` is wall-clock time (`Date.now()`), for people to read.
+   */
   snapshot(): Record<string, { state: CircuitState; consecutiveFailures: number; openUntil?: number }> {
-    const now = this.options.now();
-    const result: Record<string, { state: CircuitState; consecutiveFailures: number; openUntil?: number }> = {};
-    for (const [key, { circuit, trip }] of this.#entries) {
-      const state = circuit.state === 'open' && circuit.openUntil <= now ? 'half-open' : circuit.state;
+    const now = this.#now();
+    const wallNow = Date.now();
+    const result: Record<string, CircuitSnapshot> = {};
+    for (const [key, { circuit, trip }] of this.#table.entries(now)) {
+      const { consecutiveFailures } = trip;
       result[key] =
-        circuit.state === 'open' && state === 'open'
-          ? { state, consecutiveFailures: trip.consecutiveFailures, openUntil: circuit.openUntil }
-          : { state, consecutiveFailures: trip.consecutiveFailures };
+        circuit.state !== 'open'
+          ? { state: circuit.state, consecutiveFailures }
+          : circuit.openUntil <= now
+            ? { state: 'half-open', consecutiveFailures }
+            : { state: 'open', consecutiveFailures, openUntil: Math.ceil(wallNow + circuit.openUntil - now) };
     }
     return result;
   }
 
-  #open(key: string, entry: Entry, from: CircuitState, openMs: number): CircuitTransition {
-    entry.circuit = { state: 'open', openUntil: this.options.now() + openMs, openMs };
-    return { key, from, to: 'open' };
+  #apply(key: string, entry: Entry, verdict: AttemptVerdict, probe: boolean, now: number) {
+    const { circuit, trip } = entry;
+    const open = (from: CircuitState, openMs: number): CircuitTransition => {
+      entry.circuit = { state: 'open', openUntil: now + openMs, openMs };
+      return { key, from, to: 'open' };
+    };
+    if (circuit.state === 'closed' && !probe) {
+      if (verdict === 'success') trip.success(now);
+      return verdict === 'failure' && trip.failure(now) ? open('closed', this.options.openMs) : undefined;
+    }
+    // Only a probe's outcome moves a half-open circuit; late results of older attempts do not.
+    if (circuit.state !== 'half-open' || !probe) return undefined;
+    circuit.probes -= 1;
+    if (verdict === 'failure') return open('half-open', Math.min(circuit.openMs * 2, this.options.maxOpenMs));
+    if (verdict === 'neutral') return undefined;
+    trip.reset();
+    entry.circuit = { state: 'closed' };
+    return { key, from: 'half-open', to: 'closed' } satisfies CircuitTransition;
   }
 
-  #entry(key: string): Entry {
-    let entry = this.#entries.get(key);
-    if (!entry) {
-      const { failureRate, minimumRequests, windowMs, failureThreshold } = this.options;
-      const trip =
-        failureRate === undefined
-          ? new ConsecutiveFailures(failureThreshold)
-          : new FailureRate(failureRate, minimumRequests, windowMs);
-      entry = { circuit: { state: 'closed' }, trip };
-      this.#entries.set(key, entry);
-    }
-    return entry;
+  #newEntry(): Entry {
+    const { failureRate, minimumRequests, windowMs, failureThreshold } = this.options;
+    const trip =
+      failureRate === undefined
+        ? new ConsecutiveFailures(failureThreshold)
+        : new FailureRate(failureRate, minimumRequests, windowMs);
+    return { circuit: { state: 'closed' }, trip };
   }
 }

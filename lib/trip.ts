@@ -8,6 +8,8 @@ export interface TripPolicy {
   /** Records a failure; `true` means the circuit should open. */
   failure(now: number): boolean;
   reset(): void;
+  /** True when it holds nothing that could ever open the circuit, so the circuit can be dropped. */
+  isEmpty(now: number): boolean;
 }
 
 /** Opens after `threshold` failures in a row. */
@@ -26,6 +28,10 @@ export class ConsecutiveFailures implements TripPolicy {
 
   reset(): void {
     this.consecutiveFailures = 0;
+  }
+
+  isEmpty(): boolean {
+    return this.consecutiveFailures === 0;
   }
 }
 
@@ -61,5 +67,13 @@ export class FailureRate implements TripPolicy {
   reset(): void {
     this.consecutiveFailures = 0;
     this.#window.clear();
+  }
+
+  /**
+   * Successes count too: towards `minimumRequests`, and against the rate (dropping them would
+   * let a burst of failures open a circuit its successes keep closed). So the window must be empty.
+   */
+  isEmpty(now: number): boolean {
+    return this.#window.sum(now, REQUESTS) === 0;
   }
 }

@@ -3,14 +3,14 @@ import { expect } from 'chai';
 import type sinon from 'sinon';
 import { originOf } from '../lib/breaker-options.js';
 import { CircuitBreaker } from '../lib/index.js';
-import { fakeClock } from './helpers.js';
+import { fakeTime, WALL_START } from './fake-time.js';
 
 const KEY = 'http://api.test';
 
 describe('CircuitBreaker (fake timers)', () => {
   let clock: sinon.SinonFakeTimers;
   beforeEach(() => {
-    clock = fakeClock();
+    clock = fakeTime();
   });
   afterEach(() => clock.restore());
 
@@ -34,7 +34,10 @@ describe('CircuitBreaker (fake timers)', () => {
       openMs: 30_000,
       maxOpenMs: 300_000,
       halfOpenProbes: 1,
+      maxCircuits: 1000,
+      circuitIdleMs: 600_000,
     });
+    expect(new CircuitBreaker({ maxOpenMs: 3_600_000 }).options.circuitIdleMs).to.equal(3_600_000);
   });
 
   it('opens after failureThreshold consecutive failures; a success in between resets the count', () => {
@@ -42,10 +45,11 @@ describe('CircuitBreaker (fake timers)', () => {
     fail(breaker, 2);
     breaker.acquire(KEY);
     breaker.record(KEY, 'success', false);
-    expect(state(breaker)).to.deep.equal({ state: 'closed', consecutiveFailures: 0 });
+    expect(state(breaker), 'nothing counted, nothing kept').to.equal(undefined);
     expect(fail(breaker, 2)).to.deep.equal([]);
+    expect(state(breaker)).to.deep.equal({ state: 'closed', consecutiveFailures: 2 });
     expect(fail(breaker, 1)).to.deep.equal([{ key: KEY, from: 'closed', to: 'open' }]);
-    expect(state(breaker)).to.deep.equal({ state: 'open', consecutiveFailures: 3, openUntil: 30_000 });
+    expect(state(breaker)).to.deep.equal({ state: 'open', consecutiveFailures: 3, openUntil: WALL_START + 30_000 });
   });
 
   it('refuses while open, telling how long until a probe may go', () => {
@@ -67,10 +71,10 @@ describe('CircuitBreaker (fake timers)', () => {
     expect(breaker.acquire(KEY)).to.deep.equal({ allowed: true, probe: true });
     expect(breaker.acquire(KEY)).to.deep.equal({ allowed: false, retryAfterMs: 0 });
     expect(breaker.record(KEY, 'success', true)).to.deep.equal({ key: KEY, from: 'half-open', to: 'closed' });
-    expect(state(breaker)).to.deep.equal({ state: 'closed', consecutiveFailures: 0 });
+    expect(state(breaker)).to.equal(undefined);
     // The other probe's late answer moves nothing.
     expect(breaker.record(KEY, 'failure', true)).to.equal(undefined);
-    expect(state(breaker)?.state).to.equal('closed');
+    expect(breaker.acquire(KEY)).to.deep.equal({ allowed: true, probe: false });
   });
 
   it('reopens after a failed probe for twice as long, up to maxOpenMs, and starts over once closed', () => {
@@ -104,7 +108,10 @@ describe('CircuitBreaker (fake timers)', () => {
   it('does not count neutral outcomes (the caller’s 4xx, a cancel) as failures', () => {
     const breaker = new CircuitBreaker({ failureThreshold: 2 });
     for (let i = 0; i < 10; i++) breaker.record(KEY, 'neutral', false);
-    expect(state(breaker)).to.deep.equal({ state: 'closed', consecutiveFailures: 0 });
+    expect(state(breaker)).to.equal(undefined);
+    fail(breaker, 1);
+    for (let i = 0; i < 10; i++) breaker.record(KEY, 'neutral', false);
+    expect(state(breaker)).to.deep.equal({ state: 'closed', consecutiveFailures: 1 });
   });
 
   it('in rate mode opens on failureRate of at least minimumRequests in the window', () => {
@@ -129,6 +136,13 @@ describe('CircuitBreaker (fake timers)', () => {
     expect(state(breaker)?.state).to.equal('closed');
   });
 
+  it('in rate mode counts successes before the first failure: they dilute the rate', () => {
+    const breaker = new CircuitBreaker({ failureRate: 0.5, minimumRequests: 4, windowMs: 1000 });
+    for (let i = 0; i < 6; i++) breaker.record(KEY, 'success', false);
+    for (let i = 0; i < 5; i++) expect(breaker.record(KEY, 'failure', false)).to.equal(undefined);
+    expect(breaker.record(KEY, 'failure', false)).to.deep.equal({ key: KEY, from: 'closed', to: 'open' });
+  });
+
   it('keeps one circuit per key, by default the origin of the request URL', () => {
     const breaker = new CircuitBreaker({ failureThreshold: 1 });
     const a = breaker.keyOf({ baseURL: 'http://a.test:8080/v1', url: '/x' } as InternalAxiosRequestConfig);
@@ -145,6 +159,13 @@ describe('CircuitBreaker (fake timers)', () => {
     expect(() => new CircuitBreaker({ failureRate: 1.5 })).to.throw(TypeError, /"failureRate"/);
     expect(() => new CircuitBreaker({ openMs: 100, maxOpenMs: 50 })).to.throw(TypeError, /"maxOpenMs"/);
     expect(() => new CircuitBreaker({ halfOpenProbes: 1.5 })).to.throw(TypeError, /"halfOpenProbes"/);
+    expect(() => new CircuitBreaker({ maxCircuits: 0 })).to.throw(TypeError, /"maxCircuits"/);
+    expect(() => new CircuitBreaker({ circuitIdleMs: Number.NaN })).to.throw(TypeError, /"circuitIdleMs"/);
+    expect(() => new CircuitBreaker({ maxOpenMs: 60_000, circuitIdleMs: 30_000 })).to.throw(
+      TypeError,
+      /"circuitIdleMs" must be >= maxOpenMs/,
+    );
+    expect(() => new CircuitBreaker({ toString: 1 } as never)).to.throw(TypeError, /unknown CircuitBreaker option/);
     expect(() => new CircuitBreaker({ treshold: 1 } as never)).to.throw(
       TypeError,
       /unknown CircuitBreaker option "treshold"/,
