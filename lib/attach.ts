@@ -1,21 +1,22 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { isAxiosError, isCancel } from 'axios';
-import type { AttemptVerdict } from './breaker.js';
-import { idempotencyKeyOf, isTransientFailure } from './classify.js';
+import { attemptAdapter, refusingAdapter, requestOfError, userAdapter } from './attempt.js';
+import { monotonicNow } from './clock.js';
 import type { Outcome } from './context.js';
 import { RequestContext } from './context.js';
-import { admitAttempt } from './engine.js';
-import { CircuitOpenError } from './errors.js';
 import { normalizeOptions } from './options.js';
-import { giveUp, handleFailure } from './retry-loop.js';
+import { captureRequest, requestAfterFirstAttempt } from './request.js';
+import { handleFailure } from './retry-loop.js';
 import { InstanceScope } from './scope.js';
-import { EPOCH, succeededFirstTime, track, trackingOf } from './tracking.js';
+import { succeededFirstTime, takeReplay, track, trackingOf } from './tracking.js';
 import type { NormalizedRetryOptions, RetryOptions, RetryStats } from './types.js';
 
 export interface RetryHandle {
   /** The instance's options after defaults and validation. */
   readonly options: NormalizedRetryOptions;
-  /** Removes both interceptors. Requests under way finish under the policy they started with. */
+  /**
+   * Removes both interceptors: new requests are not retried. Requests under way finish under
+   * the policy they started with (at most `retries + 1` attempts, each with its time limit).
+   */
   detach(): void;
   /** A snapshot of what the instance's requests have done so far. Cheap. */
   stats(): RetryStats;
@@ -35,12 +36,12 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
     );
   }
   const scope = new InstanceScope(normalizeOptions(options));
-  const requestId = instance.interceptors.request.use((config) => beforeAttempt(config, scope), undefined, {
+  const requestId = instance.interceptors.request.use((config) => beforeAttempt(config, scope), rethrow, {
     synchronous: true,
   });
   const responseId = instance.interceptors.response.use(
     (response) => afterSuccess(response, scope, instance),
-    (error: unknown) => afterAttempt(configOf(error), { error }, scope, instance),
+    (error: unknown) => afterFailure(error, scope, instance),
   );
   attached.add(instance);
   let detached = false;
@@ -57,28 +58,44 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
   });
 }
 
-/** The request interceptor: starts tracking a request, or the next attempt of a replay. */
-function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope) {
-  const tracking = trackingOf(config);
-  // A context without a pending capture is left over from an earlier call whose config was reused.
-  if (tracking instanceof RequestContext && tracking.capture) {
-    scope.attempts += 1;
-    tracking.beginAttempt(config, Date.now());
+/** A rejection handler must be a function: axios before 1.19 calls it unconditionally. */
+function rethrow(error: unknown): never {
+  throw error;
+}
+
+/**
+ * The request interceptor: tracks a new call, or lets one of our replays through. It never
+ * throws: a problem with the call (a bad per-request option) fails it through its adapter.
+ */
+function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope): InternalAxiosRequestConfig {
+  const replay = takeReplay(config);
+  if (replay) {
+    track(config, replay.context);
     return config;
   }
-  if (config.retry === false) return config;
-  scope.requests += 1;
-  if (config.retry === undefined && scope.fastPath) {
+  // A fresh call, even if the config comes back from an earlier one (an auth refresh re-sends it).
+  if (config.retry === false) {
+    track(config, undefined);
+    return config;
+  }
+  if (config.retry === undefined && scope.fastPath && config.data === undefined) {
     // Nothing to look after until the first attempt fails: a start time, and no allocation.
     if (scope.options.budget) scope.options.budget.recordRequest();
-    scope.attempts += 1;
-    track(config, Date.now() - EPOCH);
+    track(config, Math.floor(monotonicNow()));
     return config;
   }
-  const now = Date.now();
+  try {
+    return startTracking(config, scope);
+  } catch (error) {
+    track(config, undefined);
+    config.adapter = refusingAdapter(error, userAdapter(config.adapter));
+    return config;
+  }
+}
+
+function startTracking(config: InternalAxiosRequestConfig, scope: InstanceScope): InternalAxiosRequestConfig {
   const options =
     config.retry === undefined ? scope.options : scope.resolve(normalizeOptions(config.retry, scope.options, 'retry'));
-  const context = new RequestContext(options, scope, listenableSignal(config.signal), now);
   const key = options.idempotencyKey;
   if (
     key !== false &&
@@ -93,99 +110,79 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
     }
     config.headers.set(key.header, generated);
   }
-  const idempotencyKey = idempotencyKeyOf(config, options);
-  if (idempotencyKey !== undefined) context.state.idempotencyKey = idempotencyKey;
+  const context = new RequestContext(options, scope, config, captureRequest(config));
+  context.adapter = attemptAdapter(context, userAdapter(config.adapter));
+  config.adapter = context.adapter;
   track(config, context);
-  const breaker = options.circuitBreaker;
-  if (breaker) {
-    const circuitKey = breaker.keyOf(config);
-    context.circuitKey = circuitKey;
-    const admission = admitAttempt(breaker, circuitKey, (t) => scope.report(t, options));
-    // Refused: nothing is sent, and the response interceptor gives up with 'circuit-open'.
-    if (!admission.allowed) throw new CircuitOpenError(circuitKey, admission.retryAfterMs, config);
-    context.probe = admission.probe;
-  }
-  if (options.budget) options.budget.recordRequest();
-  scope.attempts += 1;
-  context.beginAttempt(config, now);
   return config;
 }
 
 /** The response interceptor's success side; a fast-path first attempt only records its time. */
 function afterSuccess(response: AxiosResponse, scope: InstanceScope, instance: AxiosInstance) {
-  const { config } = response;
+  // A response interceptor before ours may hand on anything, not only a response.
+  const config = (response as AxiosResponse | undefined)?.config;
   const tracking = trackingOf(config);
-  if (typeof tracking !== 'number') return afterAttempt(config, { response }, scope, instance);
-  scope.successes += 1;
-  succeededFirstTime(config, response, scope.options.retries, tracking);
-  return response;
+  if (typeof tracking === 'number' && config) {
+    scope.attempts += 1;
+    scope.settle(undefined, 'success');
+    succeededFirstTime(config, response, scope.options.retries, tracking);
+    return response;
+  }
+  if (!(tracking instanceof RequestContext) || tracking.scope !== scope) return response;
+  return afterOutcome(tracking, { response }, instance);
+}
+
+function afterFailure(error: unknown, scope: InstanceScope, instance: AxiosInstance) {
+  const context = contextOf(error, scope);
+  if (!context) throw error;
+  return afterOutcome(context, { error }, instance);
 }
 
 /**
- * The response interceptor, for both outcomes. In a replay it hands the outcome to the retry
- * loop waiting in the original call and returns a promise that never settles, so that response
- * interceptors added after this one do not run inside the replay and again in the original
- * call: they see the final outcome once. That abandoned chain holds no timer or socket and is
- * garbage-collected with the replay.
+ * In a replay, hands the outcome to the retry loop waiting in the original call and returns a
+ * promise that never settles, so that response interceptors added after this one do not run
+ * inside the replay and again in the original call: they see the final outcome once. That
+ * abandoned chain holds no timer or socket and is garbage-collected with the replay.
  */
-function afterAttempt(
-  config: InternalAxiosRequestConfig | undefined,
+function afterOutcome(
+  context: RequestContext,
   outcome: Outcome,
-  scope: InstanceScope,
   instance: AxiosInstance,
 ): AxiosResponse | Promise<AxiosResponse> {
-  const context = config ? contextFor(config, scope) : undefined;
-  if (!context) {
-    if ('response' in outcome) return outcome.response;
-    throw outcome.error;
-  }
-  if (!context.attemptInFlight)
-    return giveUp(context, 'error' in outcome ? outcome.error : undefined, config, 'circuit-open');
-  const settled = context.endAttempt(outcome, Date.now());
-  const { options } = context;
-  if (options.circuitBreaker && context.circuitKey !== undefined) {
-    const transition = options.circuitBreaker.record(context.circuitKey, verdictOf(settled, options), context.probe);
-    scope.report(transition, options);
-  }
   const capture = context.capture;
   if (capture) {
     context.capture = undefined;
-    capture(settled);
+    capture(outcome);
     return new Promise<never>(() => {});
   }
-  if ('error' in settled) return handleFailure(context, settled.error, instance);
-  scope.successes += 1;
-  return settled.response;
+  // An outcome of a call that has already ended (a user's code handed an old one on): not ours.
+  if (context.settled) {
+    if ('response' in outcome) return outcome.response;
+    throw outcome.error;
+  }
+  if ('response' in outcome) {
+    context.scope.settle(context, 'success');
+    return outcome.response;
+  }
+  return handleFailure(context, outcome.error, instance);
 }
 
-/** The request's context; a fast-path first attempt gets one now, when it has failed. */
-function contextFor(config: InternalAxiosRequestConfig, scope: InstanceScope): RequestContext | undefined {
+/** The failed request's context; a fast-path first attempt gets one now, when it has failed. */
+function contextOf(error: unknown, scope: InstanceScope): RequestContext | undefined {
+  const config =
+    typeof error === 'object' && error !== null ? (error as { config?: InternalAxiosRequestConfig }).config : undefined;
+  if (!config) {
+    const context = requestOfError(error);
+    return context?.scope === scope ? context : undefined;
+  }
   const tracking = trackingOf(config);
-  if (tracking instanceof RequestContext) return tracking;
+  if (tracking instanceof RequestContext) return tracking.scope === scope ? tracking : undefined;
   if (typeof tracking !== 'number') return undefined;
-  const context = new RequestContext(scope.options, scope, listenableSignal(config.signal), tracking + EPOCH);
-  const idempotencyKey = idempotencyKeyOf(config, scope.options);
-  if (idempotencyKey !== undefined) context.state.idempotencyKey = idempotencyKey;
-  context.adoptFirstAttempt(tracking + EPOCH);
+  const context = new RequestContext(scope.options, scope, config, requestAfterFirstAttempt(config), tracking);
+  context.state.attempt = 1;
+  scope.attempts += 1;
+  context.recordAttempt({ error }, tracking);
+  context.adapter = attemptAdapter(context, userAdapter(config.adapter));
   track(config, context);
   return context;
-}
-
-/** What the breaker makes of an attempt: a cancel or the caller's own mistake says nothing. */
-function verdictOf(outcome: Outcome, options: NormalizedRetryOptions): AttemptVerdict {
-  if ('response' in outcome) return 'success';
-  const { error } = outcome;
-  if (!isAxiosError(error) || isCancel(error)) return 'neutral';
-  return isTransientFailure(error, options) ? 'failure' : 'neutral';
-}
-
-/** axios also accepts signal-like objects without listeners; only a real one can cut a wait short. */
-function listenableSignal(signal: InternalAxiosRequestConfig['signal']): AbortSignal | undefined {
-  return typeof signal?.addEventListener === 'function' ? (signal as AbortSignal) : undefined;
-}
-
-function configOf(error: unknown): InternalAxiosRequestConfig | undefined {
-  return typeof error === 'object' && error !== null
-    ? (error as { config?: InternalAxiosRequestConfig }).config
-    : undefined;
 }

@@ -24,8 +24,10 @@ export interface FailureFacts {
   /** The raw Retry-After header of the failed response, if any. */
   retryAfter: unknown;
   previousDelay: number | undefined;
-  startedAt: number;
-  now: number;
+  /** Time since the call started, on the monotonic clock: what the deadline is measured on. */
+  elapsedMs: number;
+  /** The wall clock, for a Retry-After given as an HTTP-date. */
+  wallNow: number;
 }
 
 /**
@@ -43,13 +45,13 @@ export function decide(facts: FailureFacts, options: DecisionOptions, random: ()
   if (!facts.bodyReplayable) return stop('body-not-replayable');
 
   let delayMs = nextDelay({ attempt: facts.attempt, previousDelay: facts.previousDelay }, options, random);
-  const serverWait = options.respectRetryAfter ? parseRetryAfter(facts.retryAfter, facts.now) : undefined;
+  const serverWait = options.respectRetryAfter ? parseRetryAfter(facts.retryAfter, facts.wallNow) : undefined;
   if (serverWait !== undefined) {
     if (serverWait > options.maxRetryAfter) return stop('retry-after-too-long');
     // The header is a floor, never shortened (RFC 9110 §10.2.3); 0 or a past date adds nothing.
     delayMs = Math.max(delayMs, Math.ceil(serverWait * (1 + RETRY_AFTER_SPREAD * random())));
   }
-  if (options.deadline !== undefined && facts.now + delayMs >= facts.startedAt + options.deadline) {
+  if (options.deadline !== undefined && facts.elapsedMs + delayMs >= options.deadline) {
     return stop('deadline');
   }
   return { retry: true, delayMs };

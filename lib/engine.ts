@@ -1,8 +1,7 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import type { CircuitBreaker, CircuitTransition } from './breaker.js';
 import type { Subject } from './log.js';
-import { budgetLine, giveUpLine } from './log.js';
-import type { InstanceScope } from './scope.js';
+import { budgetLine, giveUpLevel, giveUpLine, log } from './log.js';
 import type { FailureContext, NormalizedRetryOptions, RetryState, StopReason } from './types.js';
 
 /**
@@ -14,7 +13,7 @@ import type { FailureContext, NormalizedRetryOptions, RetryState, StopReason } f
 export function reserveRetry(options: Pick<NormalizedRetryOptions, 'budget' | 'logger'>): boolean {
   const { budget } = options;
   if (!budget || budget.tryRetry()) return true;
-  if (budget.shouldWarnOfRefusal()) options.logger?.warn?.(budgetLine(budget));
+  if (budget.shouldWarnOfRefusal()) log(options.logger, 'warn', budgetLine(budget));
   return false;
 }
 
@@ -42,20 +41,21 @@ export function failureContext(
 }
 
 /**
- * Ends a call that will not be retried: records why (in its state and the stats), says so when
- * the call is known (an error log line, then `onGiveUp`, awaited), and throws `error`.
+ * Ends a call that will not be retried: records why in its state, says so when the call is
+ * known (a log line at `giveUpLevel`, then `onGiveUp`, awaited), and throws `error`. The
+ * caller's `finally` counts the call in the stats.
  */
 export async function stopRetrying(
-  call: { readonly options: NormalizedRetryOptions; readonly scope: InstanceScope; readonly state: RetryState },
+  call: { readonly options: NormalizedRetryOptions; readonly state: RetryState },
   error: unknown,
   reason: StopReason,
   about: { readonly subject: Subject; readonly config: InternalAxiosRequestConfig | undefined } | undefined,
 ): Promise<never> {
-  const { options, scope, state } = call;
+  const { options, state } = call;
   state.stopReason = reason;
-  scope.gaveUp(reason);
   if (about) {
-    options.logger?.error?.(giveUpLine(about.subject, state, reason));
+    const level = giveUpLevel(state, reason);
+    if (level) log(options.logger, level, giveUpLine(about.subject, state, reason));
     await options.onGiveUp?.(Object.freeze({ ...failureContext(state, error, about.config), stopReason: reason }));
   }
   throw error;

@@ -1,25 +1,39 @@
+import type { CallerAbort } from './abort.js';
+import type { AttemptVerdict } from './breaker.js';
 import { describeFailure, isAbortError } from './classify.js';
+import { monotonicNow } from './clock.js';
 import type { AttemptInfo } from './retry-fn.js';
 import type { InstanceScope } from './scope.js';
 import { AttemptTimer, attemptLimit, timeoutMessage } from './timers.js';
 import type { NormalizedRetryOptions, RetryState } from './types.js';
 
+/** One call of `retry(fn)`: its options, its story, when it started, and the caller's signal. */
+export interface FnRun {
+  readonly options: NormalizedRetryOptions;
+  readonly state: RetryState;
+  readonly startedMono: number;
+  readonly abort: CallerAbort;
+}
+
 export type AttemptOutcome<T> = { value: T } | { error: unknown; aborted: boolean; deadline: boolean };
 
-/** One attempt of `fn`, bounded by its timer; records it in `state.history`. */
+/**
+ * One attempt of `fn`, bounded by its timer, and its one owner: whatever happens, its `finally`
+ * clears the timer, counts and records the attempt, and tells the breaker (`verdict`), so a
+ * half-open circuit's probe slot is always returned.
+ */
 export async function attempt<T>(
   fn: (info: AttemptInfo) => T | Promise<T>,
-  state: RetryState,
-  options: NormalizedRetryOptions,
-  signal: AbortSignal | undefined,
+  run: FnRun,
   scope: InstanceScope,
+  verdict: (verdict: AttemptVerdict) => void,
 ): Promise<AttemptOutcome<T>> {
+  const { options, state, abort } = run;
   state.attempt += 1;
-  scope.attempts += 1;
-  const started = Date.now();
-  const limit = attemptLimit(options, state.startedAt, started);
-  const timer = new AttemptTimer(limit?.ms, signal);
-  let outcome: AttemptOutcome<T>;
+  const started = monotonicNow();
+  const limit = attemptLimit(options, run.startedMono, started);
+  const timer = new AttemptTimer(limit?.ms, abort);
+  let outcome: AttemptOutcome<T> = { error: undefined, aborted: false, deadline: false };
   try {
     const value = await timer.race(() => fn(Object.freeze({ attempt: state.attempt, signal: timer.signal })));
     outcome = { value };
@@ -30,17 +44,19 @@ export async function attempt<T>(
         : caught;
     outcome = {
       error,
-      aborted: !timer.expired && (signal?.aborted === true || isAbortError(caught)),
+      aborted: !timer.expired && (abort.aborted || isAbortError(caught)),
       deadline: timer.expired && limit?.isDeadline === true,
     };
   } finally {
     timer.dispose();
+    scope.attempts += 1;
+    const durationMs = Math.round(monotonicNow() - started);
+    state.history.push(
+      'value' in outcome
+        ? { attempt: state.attempt, durationMs }
+        : { attempt: state.attempt, durationMs, ...describeFailure(outcome.error) },
+    );
+    verdict('value' in outcome ? 'success' : outcome.aborted ? 'neutral' : 'failure');
   }
-  const durationMs = Date.now() - started;
-  state.history.push(
-    'value' in outcome
-      ? { attempt: state.attempt, durationMs }
-      : { attempt: state.attempt, durationMs, ...describeFailure(outcome.error) },
-  );
   return outcome;
 }

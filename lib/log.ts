@@ -1,6 +1,6 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import type { RetryBudget } from './budget.js';
-import type { AttemptRecord, RetryState } from './types.js';
+import type { AttemptRecord, Logger, RetryState, StopReason } from './types.js';
 
 /** What a log line is about: `GET https://…` for a request, a name for `retry(fn)`. */
 export interface Subject {
@@ -8,7 +8,60 @@ export interface Subject {
   readonly tags: readonly string[];
 }
 
-/** One line per retry (warn), per give-up (error) and per success after retries (info). */
+type Level = 'info' | 'warn' | 'error';
+
+/**
+ * Writes a line to the user's logger, if it has that level. A logger is an observer: if it
+ * throws, the call's outcome stands, and the failure is reported once (see `observe`).
+ */
+export function log(logger: Logger | undefined, level: Level, line: string): void {
+  const write = logger?.[level];
+  if (typeof write !== 'function') return;
+  try {
+    write.call(logger, line);
+  } catch (error) {
+    reportOnce(write, `logger.${level}`, error);
+  }
+}
+
+/** Calls an observer hook (say `onCircuitStateChange`); what it throws or rejects with is contained. */
+export function observe<A>(hook: ((arg: A) => unknown) | undefined, name: string, arg: A): void {
+  if (!hook) return;
+  try {
+    const result = hook(arg);
+    if (result instanceof Promise) result.catch((error: unknown) => reportOnce(hook, name, error));
+  } catch (error) {
+    reportOnce(hook, name, error);
+  }
+}
+
+const reported = new WeakSet<object>();
+
+/** The first failure of each observer goes to `process.emitWarning` (or `console.warn` in a browser). */
+function reportOnce(observer: object, name: string, error: unknown): void {
+  if (reported.has(observer)) return;
+  reported.add(observer);
+  const message = `axios-rebound: ${name} threw (${String(error)}); ignored, the call goes on. Reported once.`;
+  const host = (globalThis as { process?: { emitWarning?: (message: string, options: object) => void } }).process;
+  if (typeof host?.emitWarning === 'function') host.emitWarning(message, { code: 'AXIOS_REBOUND_OBSERVER_FAILED' });
+  else console.warn(message);
+}
+
+/**
+ * The level of a give-up line, if any. A failure that was never retried and that no protection
+ * refused to retry (a 404, a POST without a key, a cancel) is the caller's to handle and log:
+ * no line, as with pino or winston a library does not log what it hands back to its caller.
+ * A retryable failure that a protection (budget, breaker, deadline, Retry-After) kept from
+ * being retried is a warning; giving up after retries is an error, unless the caller aborted.
+ */
+export function giveUpLevel(state: RetryState, reason: StopReason): Level | undefined {
+  const retried = state.attempt > 1;
+  if (reason === 'aborted') return retried ? 'info' : undefined;
+  if (retried) return 'error';
+  return reason === 'not-retryable' || reason === 'body-not-replayable' || reason === 'hook-error' ? undefined : 'warn';
+}
+
+/** One line per retry (warn), per give-up (see `giveUpLevel`) and per success after retries (info). */
 export function retryLine(subject: Subject, state: RetryState, delayMs: number): string {
   return `${head(subject, state)} failed ${outcome(state)}; retrying in ${delayMs}ms${tail(subject)}`;
 }
@@ -17,11 +70,11 @@ export function giveUpLine(subject: Subject, state: RetryState, reason: string):
   return `${head(subject, state)} failed ${outcome(state)}; giving up (${reason})${tail(subject)}`;
 }
 
-export function successLine(subject: Subject, state: RetryState, now: number): string {
+export function successLine(subject: Subject, state: RetryState, elapsedMs: number): string {
   const retries = state.attempt - 1;
   return (
     `${head(subject, state)} succeeded ${outcome(state)} after ${retries} ${retries === 1 ? 'retry' : 'retries'},` +
-    ` ${now - state.startedAt}ms in total${tail(subject)}`
+    ` ${Math.round(elapsedMs)}ms in total${tail(subject)}`
   );
 }
 
@@ -33,13 +86,16 @@ export function budgetLine(budget: RetryBudget): string {
   );
 }
 
-/** A request as log lines name it: method, full URL, its idempotency key and X-Request-ID. */
+/**
+ * A request as log lines name it: method, URL, its idempotency key and X-Request-ID. The URL
+ * never shows credentials (`user:pass@`) nor query values (`?api_key=***`): only their names.
+ */
 export function requestSubject(config: InternalAxiosRequestConfig, state: RetryState): Subject {
   const tags: string[] = [];
   if (state.idempotencyKey !== undefined) tags.push(`idempotency-key=${state.idempotencyKey}`);
   const requestId = config.headers?.get?.('X-Request-ID');
   if (typeof requestId === 'string') tags.push(`x-request-id=${requestId}`);
-  return { name: `${(config.method ?? 'get').toUpperCase()} ${fullUrl(config)}`, tags };
+  return { name: `${(config.method ?? 'get').toUpperCase()} ${redact(fullUrl(config))}`, tags };
 }
 
 function head(subject: Subject, state: RetryState): string {
@@ -61,4 +117,18 @@ function fullUrl(config: InternalAxiosRequestConfig): string {
   const url = config.url ?? '';
   if (!config.baseURL || /^[a-z][a-z\d+.-]*:\/\//i.test(url)) return url;
   return `${config.baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
+}
+
+/** The URL without its credentials, query values and fragment. */
+export function redact(url: string): string {
+  const withoutCredentials = url.replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#]*@/i, '$1');
+  const [beforeFragment = ''] = withoutCredentials.split('#', 1);
+  const query = beforeFragment.indexOf('?');
+  if (query < 0) return beforeFragment;
+  const names = beforeFragment
+    .slice(query + 1)
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => `${pair.split('=', 1)[0]}=***`);
+  return beforeFragment.slice(0, query) + (names.length ? `?${names.join('&')}` : '');
 }

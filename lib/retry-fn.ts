@@ -1,10 +1,13 @@
 import { isAxiosError } from 'axios';
+import { CallerAbort } from './abort.js';
+import { monotonicNow } from './clock.js';
 import { decide } from './decision.js';
 import { admitAttempt, failureContext, reserveRetry, stopRetrying } from './engine.js';
 import { CircuitOpenError } from './errors.js';
+import type { FnRun } from './fn-attempt.js';
 import { attempt } from './fn-attempt.js';
 import type { Subject } from './log.js';
-import { retryLine, successLine } from './log.js';
+import { log, retryLine, successLine } from './log.js';
 import { normalizeOptions } from './options.js';
 import { InstanceScope } from './scope.js';
 import { sleep } from './timers.js';
@@ -62,35 +65,52 @@ export async function runWithRetry<T>(
   call: { signal: AbortSignal | undefined; name: string },
 ): Promise<T> {
   const state: RetryState = { attempt: 0, retries: options.retries, startedAt: Date.now(), history: [] };
-  const subject: Subject = { name: call.name, tags: [] };
-  const key = options.circuitBreaker ? call.name : undefined;
-  const report = (t: Parameters<InstanceScope['report']>[0]) => scope.report(t, options);
-  const fail = (error: unknown, reason: StopReason): Promise<never> => {
+  const run = { options, state, startedMono: monotonicNow(), abort: new CallerAbort(call.signal, undefined) };
+  let result: 'success' | StopReason = 'hook-error';
+  try {
+    const value = await attemptUntilDone(fn, scope, run, call.name);
+    result = 'success';
+    return value;
+  } catch (error) {
     rememberState(error, state);
-    return stopRetrying({ options, scope, state }, error, reason, { subject, config: undefined });
-  };
-  scope.requests += 1;
+    throw error;
+  } finally {
+    scope.settle(undefined, result === 'success' ? result : (state.stopReason ?? result));
+  }
+}
+
+async function attemptUntilDone<T>(
+  fn: (info: AttemptInfo) => T | Promise<T>,
+  scope: InstanceScope,
+  run: FnRun,
+  name: string,
+): Promise<T> {
+  const { options, state, abort } = run;
+  const subject: Subject = { name, tags: [] };
+  const key = options.circuitBreaker ? name : undefined;
+  const report = (t: Parameters<InstanceScope['report']>[0]) => scope.report(t, options);
+  const fail = (error: unknown, reason: StopReason): Promise<never> =>
+    stopRetrying(run, error, reason, { subject, config: undefined });
   if (options.budget) options.budget.recordRequest();
   let lastError: unknown;
   for (;;) {
     const admission = admitAttempt(options.circuitBreaker, key, report);
     if (!admission.allowed) {
-      return fail(state.attempt ? lastError : new CircuitOpenError(call.name, admission.retryAfterMs), 'circuit-open');
+      return fail(state.attempt ? lastError : new CircuitOpenError(name, admission.retryAfterMs), 'circuit-open');
     }
-    const outcome = await attempt(fn, state, options, call.signal, scope);
+    const outcome = await attempt(fn, run, scope, (verdict) => {
+      if (options.circuitBreaker && key !== undefined) {
+        report(options.circuitBreaker.record(key, verdict, admission.probe));
+      }
+    });
     const record = state.history[state.history.length - 1];
-    if (options.circuitBreaker && key !== undefined) {
-      const verdict = 'value' in outcome ? 'success' : outcome.aborted ? 'neutral' : 'failure';
-      report(options.circuitBreaker.record(key, verdict, admission.probe));
-    }
     if ('value' in outcome) {
-      scope.successes += 1;
-      if (state.attempt > 1) options.logger?.info?.(successLine(subject, state, Date.now()));
+      if (state.attempt > 1) log(options.logger, 'info', successLine(subject, state, monotonicNow() - run.startedMono));
       return outcome.value;
     }
     const { error } = outcome;
     lastError = error;
-    const canceled = outcome.aborted || call.signal?.aborted === true;
+    const canceled = outcome.aborted || abort.aborted;
     const exhausted = state.attempt > options.retries;
     const retryable =
       !canceled &&
@@ -104,18 +124,18 @@ export async function runWithRetry<T>(
         bodyReplayable: true,
         retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
         previousDelay: state.history[state.history.length - 2]?.delayMs,
-        startedAt: state.startedAt,
-        now: Date.now(),
+        elapsedMs: monotonicNow() - run.startedMono,
+        wallNow: Date.now(),
       },
       options,
     );
     if (!decision.retry) return fail(error, decision.reason);
     if (!reserveRetry(options)) return fail(error, 'budget');
     if (record) record.delayMs = decision.delayMs;
-    options.logger?.warn?.(retryLine(subject, state, decision.delayMs));
+    log(options.logger, 'warn', retryLine(subject, state, decision.delayMs));
     await options.onRetry?.(Object.freeze({ ...failureContext(state, error, undefined), delayMs: decision.delayMs }));
     try {
-      await sleep(decision.delayMs, call.signal, () => abortReason(call.signal));
+      await sleep(decision.delayMs, abort, (reason) => reason ?? abortError());
     } catch (aborted) {
       return fail(aborted, 'aborted');
     }
@@ -123,6 +143,6 @@ export async function runWithRetry<T>(
   }
 }
 
-function abortReason(signal: AbortSignal | undefined): unknown {
-  return signal?.reason ?? Object.assign(new Error('aborted'), { name: 'AbortError' });
+function abortError(): Error {
+  return Object.assign(new Error('aborted'), { name: 'AbortError' });
 }

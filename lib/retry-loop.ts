@@ -1,59 +1,75 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { CanceledError, isAxiosError, isCancel } from 'axios';
 import { isReplayableBody, isRetryable } from './classify.js';
+import { monotonicNow } from './clock.js';
 import type { Outcome, RequestContext } from './context.js';
 import { decide } from './decision.js';
-import { admitAttempt, failureContext, reserveRetry, stopRetrying } from './engine.js';
-import { requestSubject, retryLine, successLine } from './log.js';
+import { failureContext, reserveRetry, stopRetrying } from './engine.js';
+import { log, requestSubject, retryLine, successLine } from './log.js';
+import { replayConfig } from './request.js';
 import { sleep } from './timers.js';
 import type { StopReason } from './types.js';
 
 /**
- * Runs in the original call's response interceptor after its first attempt failed: decides,
- * waits, replays through the instance, and repeats until a response or a final error.
+ * Runs in the original call's response interceptor after an attempt failed: decides, waits,
+ * replays through the instance, and repeats until a response or a final error. It owns the
+ * call's end: whatever throws in between (a hook, a logger, our own code), its `finally`
+ * counts the call once.
  */
 export async function handleFailure(
   context: RequestContext,
   firstError: unknown,
   instance: AxiosInstance,
 ): Promise<AxiosResponse> {
+  let result: 'success' | StopReason = 'hook-error';
+  try {
+    const response = await retryUntilDone(context, firstError, instance);
+    result = 'success';
+    return response;
+  } finally {
+    context.scope.settle(context, result === 'success' ? result : (context.state.stopReason ?? result));
+  }
+}
+
+async function retryUntilDone(
+  context: RequestContext,
+  firstError: unknown,
+  instance: AxiosInstance,
+): Promise<AxiosResponse> {
   const { options, state, scope } = context;
   let error = firstError;
+  let lastSent = firstError;
   for (;;) {
     // Anything but an AxiosError (say, a request interceptor that threw) is not ours to retry.
     const config = isAxiosError(error) ? error.config : undefined;
+    // Refused by the circuit: the call ends with the last failure it really had, if any.
+    if (context.refused) return giveUp(context, state.attempt ? lastSent : error, config, 'circuit-open');
     if (!config) return giveUp(context, error, undefined, 'not-retryable');
+    lastSent = error;
     const decision = await decideFor(context, error, config);
     if (!decision.retry) return giveUp(context, error, config, decision.reason);
     if (!reserveRetry(options)) return giveUp(context, error, config, 'budget');
     const last = state.history[state.history.length - 1];
     if (last) last.delayMs = decision.delayMs;
-    options.logger?.warn?.(retryLine(requestSubject(config, state), state, decision.delayMs));
+    log(options.logger, 'warn', retryLine(requestSubject(config, state), state, decision.delayMs));
     await options.onRetry?.(Object.freeze({ ...failureContext(state, error, config), delayMs: decision.delayMs }));
     discardStream(error);
     try {
-      await sleep(decision.delayMs, context.signal, () => new CanceledError(undefined, config));
+      await sleep(decision.delayMs, context.abort, (reason) =>
+        isCancel(reason) ? reason : new CanceledError(undefined, config),
+      );
     } catch (canceled) {
       return giveUp(context, canceled, config, 'aborted');
     }
-    if (!admit(context)) return giveUp(context, error, config, 'circuit-open');
     scope.retries += 1;
     const outcome = await replay(instance, config, context);
     if ('response' in outcome) {
-      scope.successes += 1;
-      options.logger?.info?.(successLine(requestSubject(outcome.response.config, state), state, Date.now()));
+      const subject = requestSubject(outcome.response.config ?? config, state);
+      log(options.logger, 'info', successLine(subject, state, monotonicNow() - context.startedMono));
       return outcome.response;
     }
     error = outcome.error;
   }
-}
-
-/** Asks the circuit, if any, to let the retry through; remembers whether it is a probe. */
-function admit(context: RequestContext): boolean {
-  const { options, scope } = context;
-  const admission = admitAttempt(options.circuitBreaker, context.circuitKey, (t) => scope.report(t, options));
-  if (admission.allowed) context.probe = admission.probe;
-  return admission.allowed;
 }
 
 async function decideFor(context: RequestContext, error: unknown, config: InternalAxiosRequestConfig) {
@@ -72,18 +88,18 @@ async function decideFor(context: RequestContext, error: unknown, config: Intern
       canceled,
       deadlineReached: context.deadlineReached,
       retryable: retryable === true,
-      bodyReplayable: isReplayableBody(config.data),
+      bodyReplayable: isReplayableBody(context.request.data),
       retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
       previousDelay: state.history[state.history.length - 2]?.delayMs,
-      startedAt: state.startedAt,
-      now: Date.now(),
+      elapsedMs: monotonicNow() - context.startedMono,
+      wallNow: Date.now(),
     },
     options,
   );
 }
 
 /** Gives up on the request: see `stopRetrying`. Without a config, nothing is logged. */
-export function giveUp(
+function giveUp(
   context: RequestContext,
   error: unknown,
   config: InternalAxiosRequestConfig | undefined,
@@ -94,8 +110,9 @@ export function giveUp(
 
 /**
  * Sends the next attempt through the same instance, so the user's request interceptors run
- * again. The outcome normally arrives through `context.capture`; the replay's own promise
- * settles only if the interceptors were detached in the meantime.
+ * again, on a config derived from what the user gave (see request.ts). The outcome normally
+ * arrives through `context.capture`; the replay's own promise settles it when our interceptors
+ * did not see the outcome (detached in the meantime, or a user's interceptor replaced it).
  */
 function replay(
   instance: AxiosInstance,
@@ -104,11 +121,11 @@ function replay(
 ): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
     const deliver = (outcome: Outcome) => {
-      context.capture = undefined;
+      if (context.capture === deliver) context.capture = undefined;
       resolve(outcome);
     };
     context.capture = deliver;
-    instance.request(config).then(
+    instance.request(replayConfig(config, context)).then(
       (response) => deliver({ response }),
       (failure: unknown) => deliver({ error: failure }),
     );

@@ -1,6 +1,7 @@
 import type { CircuitTransition } from './breaker.js';
 import { CircuitBreaker } from './breaker.js';
 import { RetryBudget } from './budget.js';
+import { log, observe } from './log.js';
 import type { NormalizedRetryOptions, RetryStats, StopReason, ValidatedRetryOptions } from './types.js';
 
 /**
@@ -9,6 +10,7 @@ import type { NormalizedRetryOptions, RetryStats, StopReason, ValidatedRetryOpti
  */
 export class InstanceScope {
   readonly options: NormalizedRetryOptions;
+  /** Calls that have ended (the sum of successes and failures). */
   requests = 0;
   attempts = 0;
   retries = 0;
@@ -18,7 +20,6 @@ export class InstanceScope {
   #budget: RetryBudget | undefined;
   #breaker: CircuitBreaker | undefined;
 
-  /** Resolves `true` in the instance's options to a budget and a breaker of its own. */
   /**
    * Requests without per-request options take the fast path when nothing must be looked after
    * before a failure: no attempt timer, no deadline, no breaker, no key to generate.
@@ -55,19 +56,34 @@ export class InstanceScope {
     return this.#breaker;
   }
 
-  gaveUp(reason: StopReason): void {
+  /**
+   * Counts a call that has ended, once: with a response, or with the reason retrying stopped.
+   * Every path that ends a call comes here (the interceptor's and the retry loop's `finally`),
+   * so the counts add up whatever a hook or interceptor threw.
+   */
+  settle(call: { settled: boolean } | undefined, result: 'success' | StopReason): void {
+    if (call) {
+      if (call.settled) return;
+      call.settled = true;
+    }
+    this.requests += 1;
+    if (result === 'success') {
+      this.successes += 1;
+      return;
+    }
     this.failures += 1;
-    this.giveUps[reason] = (this.giveUps[reason] ?? 0) + 1;
+    this.giveUps[result] = (this.giveUps[result] ?? 0) + 1;
   }
 
-  /** Logs and reports a circuit state change caused by one of this instance's requests. */
+  /**
+   * Logs and reports a circuit state change caused by one of this instance's requests. The
+   * breaker has already moved; an observer that throws cannot undo or wedge that.
+   */
   report(transition: CircuitTransition | undefined, options: NormalizedRetryOptions): void {
     if (!transition) return;
     const { key, from, to } = transition;
-    const line = `axios-rebound: circuit ${key} ${from} -> ${to}`;
-    if (to === 'open') options.logger?.warn?.(line);
-    else options.logger?.info?.(line);
-    options.onCircuitStateChange?.(Object.freeze({ key, from, to }));
+    log(options.logger, to === 'open' ? 'warn' : 'info', `axios-rebound: circuit ${key} ${from} -> ${to}`);
+    observe(options.onCircuitStateChange, 'onCircuitStateChange', Object.freeze({ key, from, to }));
   }
 
   stats(): RetryStats {

@@ -1,24 +1,21 @@
+import type { CallerAbort } from './abort.js';
+
 /**
- * The only module that touches timers and abort signals. Every timer it starts is cleared
- * and every listener it adds is removed on every path, so a process exits when its work is done.
+ * The only module that starts timers. Every timer it starts is cleared and every listener it
+ * adds is removed on every path, so a process exits when its work is done.
  */
 
-/** Resolves after `ms`, or rejects with `onAbort()` as soon as `signal` aborts (timer cleared). */
-export function sleep<E>(ms: number, signal: AbortSignal | undefined, onAbort: () => E): Promise<void> {
+/** Resolves after `ms`, or rejects with `onAbort(reason)` as soon as the caller aborts (timer cleared). */
+export function sleep<E>(ms: number, abort: CallerAbort | undefined, onAbort: (reason: unknown) => E): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(onAbort());
-      return;
-    }
-    const abort = () => {
-      clearTimeout(timer);
-      reject(onAbort());
-    };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', abort);
+      unsubscribe?.();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', abort, { once: true });
+    const unsubscribe = abort?.subscribe((reason) => {
+      clearTimeout(timer);
+      reject(onAbort(reason));
+    });
   });
 }
 
@@ -53,29 +50,25 @@ export function timeoutMessage(
 }
 
 /**
- * Bounds one attempt: a fresh signal that aborts when the caller's signal aborts or when
- * `limitMs` passes (no timer without a limit). `expired` tells afterwards whether the timer
- * was the cause.
+ * Bounds one attempt: a fresh signal that aborts when the caller aborts or when `limitMs`
+ * passes (no timer without a limit). `expired` tells afterwards whether the timer was the cause.
  */
 export class AttemptTimer {
   readonly signal: AbortSignal;
   expired = false;
   readonly #controller = new AbortController();
   readonly #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #parent: AbortSignal | undefined;
-  readonly #forward = () => this.#controller.abort(this.#parent?.reason);
+  readonly #unsubscribe: (() => void) | undefined;
 
-  constructor(limitMs: number | undefined, parent: AbortSignal | undefined) {
+  constructor(limitMs: number | undefined, abort: CallerAbort | undefined) {
     this.signal = this.#controller.signal;
-    this.#parent = parent;
     if (limitMs !== undefined) {
       this.#timer = setTimeout(() => {
         this.expired = true;
         this.#controller.abort();
       }, limitMs);
     }
-    if (parent?.aborted) this.#forward();
-    else parent?.addEventListener('abort', this.#forward, { once: true });
+    this.#unsubscribe = abort?.subscribe((reason) => this.#controller.abort(reason));
   }
 
   /**
@@ -109,6 +102,6 @@ export class AttemptTimer {
 
   dispose(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#parent?.removeEventListener('abort', this.#forward);
+    this.#unsubscribe?.();
   }
 }

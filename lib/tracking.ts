@@ -1,24 +1,37 @@
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { idempotencyKeyOf } from './classify.js';
+import { monotonicNow } from './clock.js';
 import { RequestContext } from './context.js';
 import type { RetryState } from './types.js';
 
 /**
- * The key under which a request's tracking travels in its config. A string, because older
- * axios 1.x drops symbol keys when it merges configs. Its value is one of:
+ * Where a request's tracking travels in its config: under a symbol, so that `Object.keys`,
+ * `JSON.stringify` and logs of the config never show it, while a user's interceptor that
+ * spreads the config (`{ ...config }`) keeps it. It is set afresh on every pass through our
+ * request interceptor, so a config the user re-sends (or that axios copied) starts a new call.
+ * Its value is one of:
  *
- * - a number: the start time of a first attempt on the fast path (no timeout, breaker, key or
- *   per-request options to look after), relative to `EPOCH` so that V8 keeps it a small
- *   integer: an in-flight request that never fails costs no allocation at all;
+ * - a number: the monotonic start time (whole ms) of a first attempt on the fast path (nothing
+ *   to look after before a failure): an in-flight request that never fails allocates nothing;
  * - a `FirstAttemptSuccess`: that attempt succeeded;
- * - a `RequestContext`: everything else. A class instance, which axios's config merge keeps by
- *   identity (plain objects would be deep-copied on every replay).
+ * - a `RequestContext`: everything else.
  */
-const TRACKING_KEY = 'axios-rebound';
-export const EPOCH = Date.now();
+const TRACKING = Symbol.for('axios-rebound');
+
+/**
+ * A replay's ticket: the one thing we put in a config under a string key, because it must
+ * cross axios's config merge on every axios 1.x (1.7 drops symbol keys there; class instances
+ * keep their identity). Our request interceptor takes it off again; it is good for one pass.
+ */
+export const REPLAY_KEY = 'axios-rebound:replay';
+
+export class Replay {
+  used = false;
+  constructor(readonly context: RequestContext) {}
+}
 
 type Tracking = number | FirstAttemptSuccess | RequestContext;
-type TrackedConfig = InternalAxiosRequestConfig & { [TRACKING_KEY]?: Tracking };
+type TrackedConfig = InternalAxiosRequestConfig & { [TRACKING]?: Tracking | undefined; [REPLAY_KEY]?: unknown };
 
 /** The story of a first attempt that succeeded on the fast path, built when asked for. */
 class FirstAttemptSuccess {
@@ -47,11 +60,22 @@ class FirstAttemptSuccess {
 }
 
 export function trackingOf(config: InternalAxiosRequestConfig | undefined): Tracking | undefined {
-  return (config as TrackedConfig | undefined)?.[TRACKING_KEY];
+  return (config as TrackedConfig | undefined)?.[TRACKING];
 }
 
-export function track(config: InternalAxiosRequestConfig, tracking: Tracking): void {
-  (config as TrackedConfig)[TRACKING_KEY] = tracking;
+export function track(config: InternalAxiosRequestConfig, tracking: Tracking | undefined): void {
+  (config as TrackedConfig)[TRACKING] = tracking;
+}
+
+/** The replay ticket a config carries, taken off it; `undefined` for anything but a fresh ticket. */
+export function takeReplay(config: InternalAxiosRequestConfig): Replay | undefined {
+  const tracked = config as TrackedConfig;
+  const ticket = tracked[REPLAY_KEY];
+  if (ticket === undefined) return undefined;
+  delete tracked[REPLAY_KEY];
+  if (!(ticket instanceof Replay) || ticket.used) return undefined;
+  ticket.used = true;
+  return ticket;
 }
 
 /** Marks a fast-path first attempt's success, from the start time `track` was given. */
@@ -61,8 +85,8 @@ export function succeededFirstTime(
   retries: number,
   startedAt: number,
 ): void {
-  const now = Date.now();
-  track(config, new FirstAttemptSuccess(retries, startedAt + EPOCH, now - EPOCH - startedAt, response.status));
+  const durationMs = monotonicNow() - startedAt;
+  track(config, new FirstAttemptSuccess(retries, Date.now() - durationMs, Math.round(durationMs), response.status));
 }
 
 /** Stories of failures that are not axios requests (`retry(fn)`), by the error thrown. */

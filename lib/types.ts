@@ -11,7 +11,9 @@ export type StopReason =
   | 'aborted'
   | 'body-not-replayable'
   | 'budget'
-  | 'circuit-open';
+  | 'circuit-open'
+  /** A hook of the call's (`shouldRetry`, `onRetry`, a backoff function) threw: the call rejects with its error. */
+  | 'hook-error';
 
 export type BackoffName = 'exponential' | 'linear' | 'constant';
 export type JitterName = 'full' | 'equal' | 'decorrelated' | 'none';
@@ -61,7 +63,7 @@ export interface RetryState {
   attempt: number;
   /** Retries allowed for this request. */
   retries: number;
-  /** `Date.now()` when the first attempt started. */
+  /** Wall-clock time (`Date.now()`) when the first attempt started, for people to read. */
   startedAt: number;
   idempotencyKey?: string;
   stopReason?: StopReason;
@@ -123,7 +125,11 @@ export interface RetryOptions {
   onRetry: ((ctx: RetryEventContext) => void | Promise<void>) | undefined;
   /** Awaited before the final error is thrown. @default undefined */
   onGiveUp: ((ctx: GiveUpContext) => void | Promise<void>) | undefined;
-  /** @default undefined (silent) */
+  /**
+   * Where retries, give-ups and circuit changes are logged (see README, Logging). A logger that
+   * throws changes no outcome: its first failure is reported through `process.emitWarning`.
+   * @default undefined (silent)
+   */
   logger: Logger | undefined;
   /**
    * Caps retries at a share of first attempts. `true`: one budget per attached instance;
@@ -137,7 +143,10 @@ export interface RetryOptions {
    * @default false
    */
   circuitBreaker: CircuitBreaker | boolean;
-  /** Called on every circuit state change this instance's requests cause. @default undefined */
+  /**
+   * Called on every circuit state change this instance's requests cause. An observer: what it
+   * throws is reported once (`process.emitWarning`) and changes nothing. @default undefined
+   */
   onCircuitStateChange: ((change: CircuitTransition) => void) | undefined;
 }
 
@@ -157,9 +166,9 @@ export interface NormalizedRetryOptions extends Omit<ValidatedRetryOptions, 'bud
 
 /** A snapshot of what one attached instance has done: `handle.stats()`. Plain data. */
 export interface RetryStats {
-  /** Logical requests handled by the policy (not counting `retry: false`). */
+  /** Logical requests that have ended, `successes + failures` (not counting `retry: false`). */
   requests: number;
-  /** Attempts sent: first attempts plus retries. */
+  /** Attempts that have ended: first attempts plus retries. */
   attempts: number;
   retries: number;
   /** Requests that ended with a response. */

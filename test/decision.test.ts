@@ -11,8 +11,8 @@ const facts = (overrides: Partial<FailureFacts> = {}): FailureFacts => ({
   bodyReplayable: true,
   retryAfter: undefined,
   previousDelay: undefined,
-  startedAt: 1_000_000,
-  now: 1_000_000,
+  elapsedMs: 0,
+  wallNow: 1_000_000,
   ...overrides,
 });
 const options = normalizeOptions({ jitter: 'none', baseDelay: 100 });
@@ -67,8 +67,8 @@ describe('decide', () => {
 
   it('never schedules a wait that passes the deadline', () => {
     const bounded = normalizeOptions({ jitter: 'none', baseDelay: 100, deadline: 1000 });
-    expect(decide(facts({ now: 1_000_800 }), bounded)).to.deep.equal({ retry: true, delayMs: 100 });
-    expect(decide(facts({ now: 1_000_900 }), bounded)).to.deep.equal({ retry: false, reason: 'deadline' });
+    expect(decide(facts({ elapsedMs: 800 }), bounded)).to.deep.equal({ retry: true, delayMs: 100 });
+    expect(decide(facts({ elapsedMs: 900 }), bounded)).to.deep.equal({ retry: false, reason: 'deadline' });
     expect(decide(facts({ retryAfter: '2' }), bounded)).to.deep.equal({ retry: false, reason: 'deadline' });
   });
 });

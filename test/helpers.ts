@@ -37,22 +37,26 @@ export function client(options: Partial<RetryOptions> = {}): {
 }
 
 /**
- * Fake only what the retry timing needs: faking process.nextTick or setImmediate too would
- * stall nock's replies (see STYLE.md).
+ * Fake only what the retry timing needs: timers, the wall clock and the monotonic clock that
+ * durations are measured on. Faking process.nextTick or setImmediate too would stall nock's
+ * replies (see STYLE.md).
  */
 export function fakeClock(): sinon.SinonFakeTimers {
-  return sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  return sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
 }
 
+/** Real elapsed ms, on a clock no fake replaces (`process.hrtime`). */
+const realNow = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 /**
- * Lets real I/O callbacks run until `condition` holds; fails after `limitMs` of real time
- * (measured on `performance.now()`, which the fake clock leaves alone). A bound in turns of the
- * event loop instead fails on a loaded machine, where nock's replies take longer to arrive.
+ * Lets real I/O callbacks run until `condition` holds; fails after `limitMs` of real time. A
+ * bound in turns of the event loop instead fails on a loaded machine, where nock's replies take
+ * longer to arrive.
  */
 export async function until(condition: () => boolean, limitMs = 3000): Promise<void> {
-  const start = performance.now();
+  const start = realNow();
   while (!condition()) {
-    if (performance.now() - start > limitMs) throw new Error('condition not reached');
+    if (realNow() - start > limitMs) throw new Error('condition not reached');
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

@@ -75,17 +75,37 @@ describe('hooks and logger', () => {
     expect(done).to.match(/attempt 3\/4 succeeded \(200 in \d+ms\) after 2 retries, \d+ms in total/);
   });
 
-  it('logs an error line when it gives up, naming the reason', async () => {
+  it("logs no line for a failure it never retried: that is the caller's to handle", async () => {
     const logger = recordingLogger();
     const { api } = client({ logger });
     nock(ORIGIN).get('/x').reply(404);
+    nock(ORIGIN).post('/pay').reply(503);
+    expect(getRetryState((await outcome(api.get('/x'))).error)?.stopReason).to.equal('not-retryable');
+    expect(getRetryState((await outcome(api.post('/pay', {}))).error)?.stopReason).to.equal('not-retryable');
+    expect(logger.lines).to.deep.equal([]);
+  });
+
+  it('logs an error line when it gives up after retries, naming the reason', async () => {
+    const logger = recordingLogger();
+    const { api } = client({ logger, retries: 1 });
+    nock(ORIGIN).get('/x').times(2).reply(503);
     const { error } = await outcome(api.get('/x'));
-    expect(getRetryState(error)?.stopReason).to.equal('not-retryable');
-    expect(logger.lines).to.have.length(1);
-    expect(logger.lines[0]?.level).to.equal('error');
-    expect(logger.lines[0]?.line).to.match(
-      /GET http:\/\/api\.test\/x attempt 1\/4 failed \(404 in \d+ms\); giving up \(not-retryable\)$/,
+    expect(getRetryState(error)?.stopReason).to.equal('retries-exhausted');
+    const last = logger.lines[logger.lines.length - 1];
+    expect(last?.level).to.equal('error');
+    expect(last?.line).to.match(
+      /GET http:\/\/api\.test\/x attempt 2\/2 failed \(503 in \d+ms\); giving up \(retries-exhausted\)$/,
     );
+  });
+
+  it('warns when a protection keeps a retryable failure from its first retry', async () => {
+    const logger = recordingLogger();
+    const { api } = client({ logger, maxRetryAfter: 1000 });
+    nock(ORIGIN).get('/x').reply(503, '', { 'Retry-After': '120' });
+    const { error } = await outcome(api.get('/x'));
+    expect(getRetryState(error)?.stopReason).to.equal('retry-after-too-long');
+    expect(logger.lines.map((l) => l.level)).to.deep.equal(['warn']);
+    expect(logger.lines[0]?.line).to.match(/giving up \(retry-after-too-long\)$/);
   });
 
   it('stays silent on a first-attempt success', async () => {

@@ -1,0 +1,151 @@
+import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import axios, { AxiosError, isAxiosError, isCancel } from 'axios';
+import type { AttemptVerdict } from './breaker.js';
+import { isTransientFailure } from './classify.js';
+import { monotonicNow } from './clock.js';
+import type { Outcome, RequestContext } from './context.js';
+import { admitAttempt } from './engine.js';
+import { CircuitOpenError } from './errors.js';
+import { pinBoundary } from './request.js';
+import { AttemptTimer, attemptLimit, timeoutMessage } from './timers.js';
+import { takeReplay, track } from './tracking.js';
+import type { NormalizedRetryOptions } from './types.js';
+
+type AdapterConfig = AxiosRequestConfig['adapter'];
+
+/** Errors our attempts failed with, by the request they belong to. */
+const failures = new WeakMap<object, RequestContext>();
+
+/**
+ * The request an error came from: an attempt's own error, or one a user's interceptor made
+ * from it (found through its `cause` chain). Such a wrapped error is not ours to retry, but the
+ * call is still ours to end.
+ */
+export function requestOfError(error: unknown): RequestContext | undefined {
+  let current = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const context = failures.get(current);
+    if (context) return context;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Our adapters, each mapped to the adapter it wraps. */
+const bases = new WeakMap<AxiosAdapter, AdapterConfig>();
+
+/**
+ * The adapter that runs every attempt of `context`'s request: the one owner of an attempt's
+ * life. An attempt begins when axios hands it to the adapter (after every request interceptor
+ * and transform has run) and ends when the adapter settles, so whatever acquires (the circuit's
+ * probe slot, the attempt timer and its listener on the caller's signal) is released in one
+ * `finally`, whether or not any interceptor runs afterwards, and whatever a user's code throws.
+ */
+export function attemptAdapter(context: RequestContext, base: AdapterConfig): AxiosAdapter {
+  const adapter: AxiosAdapter = (config) => runAttempt(context, config, base);
+  bases.set(adapter, base);
+  return adapter;
+}
+
+/**
+ * An adapter that fails the call with `error` without sending anything: how our request
+ * interceptor reports a problem (a bad per-request option), since it never throws (axios
+ * before 1.19 calls an absent rejection handler of a synchronous interceptor and breaks).
+ */
+export function refusingAdapter(error: unknown, base: AdapterConfig): AxiosAdapter {
+  const adapter: AxiosAdapter = () => Promise.reject(error);
+  bases.set(adapter, base);
+  return adapter;
+}
+
+/** The user's adapter behind one of ours: a re-sent config that still carries ours starts clean. */
+export function userAdapter(adapter: AdapterConfig): AdapterConfig {
+  return typeof adapter === 'function' && bases.has(adapter) ? bases.get(adapter) : adapter;
+}
+
+async function runAttempt(
+  context: RequestContext,
+  config: InternalAxiosRequestConfig,
+  base: AdapterConfig,
+): Promise<AxiosResponse> {
+  // A replay sent after detach() meets none of our interceptors: take its ticket here.
+  takeReplay(config);
+  track(config, context);
+  const { options, state } = context;
+  const probe = admit(context, config);
+  const startedMono = monotonicNow();
+  state.attempt += 1;
+  if (state.attempt === 1 && options.budget) options.budget.recordRequest();
+  context.deadlineReached = false;
+  const limit = attemptLimit(options, context.startedMono, startedMono);
+  let timer: AttemptTimer | undefined;
+  let outcome: Outcome = { error: undefined };
+  try {
+    // With a signal of the caller's, the adapter listens on a child of it, never on the signal
+    // itself: one signal shared by many calls then carries one listener of ours (see abort.ts).
+    if (limit || context.abort.signal) timer = new AttemptTimer(limit?.ms, context.abort);
+    const adapter = resolveAdapter(base, config);
+    pinBoundary(config.data, config.headers, (adapter as { adapterName?: unknown }).adapterName, context.boundary);
+    // The attempt's signal goes to the adapter in a copy: the user's config keeps the caller's.
+    const response = await adapter(timer ? { ...config, signal: timer.signal } : config);
+    response.config = config;
+    outcome = { response };
+    return response;
+  } catch (caught) {
+    let error = caught;
+    if (timer?.expired && limit && isCancel(caught)) {
+      context.deadlineReached = limit.isDeadline;
+      error = new AxiosError(
+        timeoutMessage(limit, options),
+        AxiosError.ETIMEDOUT,
+        config,
+        (caught as AxiosError).request,
+      );
+    } else if (isAxiosError(caught)) {
+      caught.config = config;
+    }
+    outcome = { error };
+    if (typeof error === 'object' && error !== null) failures.set(error, context);
+    throw error;
+  } finally {
+    timer?.dispose();
+    // Nothing of ours outlives the attempt in the user's config but the hidden tracking.
+    if (base === undefined) delete config.adapter;
+    else config.adapter = base;
+    context.scope.attempts += 1;
+    context.recordAttempt(outcome, startedMono);
+    const breaker = options.circuitBreaker;
+    if (breaker && context.circuitKey !== undefined) {
+      context.scope.report(breaker.record(context.circuitKey, verdictOf(outcome, options), probe), options);
+    }
+  }
+}
+
+/**
+ * Asks the circuit, if any, to let the attempt through; `true` when it is a half-open probe.
+ * Refused, nothing is acquired and nothing is sent: the call ends with 'circuit-open'.
+ */
+function admit(context: RequestContext, config: InternalAxiosRequestConfig): boolean {
+  const { options, scope } = context;
+  const breaker = options.circuitBreaker;
+  if (!breaker) return false;
+  context.circuitKey ??= breaker.keyOf(config);
+  const admission = admitAttempt(breaker, context.circuitKey, (t) => scope.report(t, options));
+  if (admission.allowed) return admission.probe;
+  context.refused = true;
+  throw new CircuitOpenError(context.circuitKey, admission.retryAfterMs, config);
+}
+
+/** The adapter axios would have used: the user's (or the instance's) choice, resolved as axios does. */
+function resolveAdapter(base: AdapterConfig, config: InternalAxiosRequestConfig): AxiosAdapter {
+  const getAdapter = axios.getAdapter as (adapters: unknown, config?: unknown) => AxiosAdapter;
+  return getAdapter(base ?? axios.defaults.adapter, config);
+}
+
+/** What the breaker makes of an attempt: a cancel or the caller's own mistake says nothing. */
+function verdictOf(outcome: Outcome, options: NormalizedRetryOptions): AttemptVerdict {
+  if ('response' in outcome) return 'success';
+  const { error } = outcome;
+  if (!isAxiosError(error) || isCancel(error)) return 'neutral';
+  return isTransientFailure(error, options) ? 'failure' : 'neutral';
+}
