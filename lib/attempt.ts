@@ -85,7 +85,12 @@ async function runAttempt(
     // itself: one signal shared by many calls then carries one listener of ours (see abort.ts).
     if (limit || context.abort.signal) timer = new AttemptTimer(limit?.ms, context.abort);
     const adapter = resolveAdapter(base, config);
-    pinBoundary(config.data, config.headers, (adapter as { adapterName?: unknown }).adapterName, context.boundary);
+    pinBoundary(
+      config.data,
+      config.headers,
+      (adapter as { adapterName?: unknown }).adapterName,
+      context.request.boundary,
+    );
     // The attempt's signal goes to the adapter in a copy: the user's config keeps the caller's.
     const response = await adapter(timer ? { ...config, signal: timer.signal } : config);
     response.config = config;

@@ -31,7 +31,6 @@ export class RequestContext {
   refused = false;
   /** The call has ended, one way or the other: see `InstanceScope.settle`. */
   settled = false;
-  #boundary: string | undefined;
 
   constructor(
     readonly options: NormalizedRetryOptions,
@@ -59,12 +58,6 @@ export class RequestContext {
     const record = 'response' in outcome ? { status: outcome.response.status } : describeFailure(outcome.error);
     const durationMs = Math.round(monotonicNow() - startedMono);
     this.state.history.push({ attempt: this.state.attempt, ...record, durationMs });
-  }
-
-  /** The multipart boundary every attempt of this request uses (see `pinBoundary`). */
-  get boundary(): string {
-    this.#boundary ??= `axios-rebound-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-    return this.#boundary;
   }
 
   /** What `JSON.stringify` (and axios's `error.toJSON()`) shows of the context: its state. */

@@ -1,6 +1,8 @@
 import { CircuitBreaker } from './breaker.js';
 import { RetryBudget } from './budget.js';
 import type { IdempotencyKeyOptions, RetryOptions, StatusCodeRule, ValidatedRetryOptions } from './types.js';
+import type { Check } from './validate.js';
+import { atLeast, checkAll, fail, fn, optional, positive, rejectUnknown, shown } from './validate.js';
 
 /** Every default in one place. The README's options table mirrors this object. */
 export const DEFAULTS: ValidatedRetryOptions = Object.freeze({
@@ -32,68 +34,48 @@ const KEY_DEFAULTS: Omit<IdempotencyKeyOptions, 'generate'> = Object.freeze({
   methods: Object.freeze(['POST', 'PATCH']),
 });
 
-type Check = (value: unknown) => string | undefined;
-
-const fail = (name: string, expected: string, value: unknown): never => {
-  const shown = typeof value === 'function' ? 'a function' : safeString(value);
-  throw new TypeError(`axios-rebound: option "${name}" must be ${expected}, got ${shown}`);
-};
-
-const safeString = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-};
-
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const nonNegative = (v: unknown) => (isNumber(v) && v >= 0 ? undefined : 'a finite number >= 0');
-const positiveOrUnset = (v: unknown) =>
-  v === undefined || (isNumber(v) && v > 0) ? undefined : 'a finite number > 0 or undefined';
-const boolean = (v: unknown) => (typeof v === 'boolean' ? undefined : 'true or false');
-const functionOrUnset = (v: unknown) =>
-  v === undefined || typeof v === 'function' ? undefined : 'a function or undefined';
-const oneOf =
-  (...names: string[]): Check =>
-  (v) =>
-    typeof v === 'string' && names.includes(v) ? undefined : `one of ${names.map((n) => `'${n}'`).join(', ')}`;
-
 const isStatus = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599;
 const isStatusRule = (v: unknown): v is StatusCodeRule =>
   isStatus(v) || (Array.isArray(v) && v.length === 2 && isStatus(v[0]) && isStatus(v[1]) && v[0] <= v[1]);
 
-const stringList = (v: unknown) =>
+const nonNegative = atLeast(0);
+const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+const hook = optional(fn);
+const oneOf =
+  (...names: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && names.includes(v) ? undefined : `one of ${names.map((n) => `'${n}'`).join(', ')}`;
+const stringList: Check = (v) =>
   Array.isArray(v) && v.every((m) => typeof m === 'string' && m !== '') ? undefined : 'an array of method names';
 
 const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
-  retries: (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : 'an integer >= 0'),
+  retries: atLeast(0, true),
   backoff: (v) => (typeof v === 'function' ? undefined : oneOf('exponential', 'linear', 'constant')(v)),
   baseDelay: nonNegative,
-  factor: (v) => (isNumber(v) && v >= 1 ? undefined : 'a finite number >= 1'),
+  factor: atLeast(1),
   maxDelay: nonNegative,
   jitter: oneOf('full', 'equal', 'decorrelated', 'none'),
   statusCodes: (v) =>
     Array.isArray(v) && v.every(isStatusRule) ? undefined : 'an array of status codes (100-599) or [from, to] ranges',
   methods: stringList,
   retryOnNetworkError: boolean,
-  attemptTimeout: positiveOrUnset,
-  deadline: positiveOrUnset,
+  attemptTimeout: optional(positive),
+  deadline: optional(positive),
   respectRetryAfter: boolean,
   maxRetryAfter: nonNegative,
   idempotencyKey: (v) => (typeof v === 'boolean' || isPlainObject(v) ? undefined : 'a boolean or an object'),
-  shouldRetry: functionOrUnset,
-  onRetry: functionOrUnset,
-  onGiveUp: functionOrUnset,
+  shouldRetry: hook,
+  onRetry: hook,
+  onGiveUp: hook,
   logger: (v) =>
     v === undefined || (typeof v === 'object' && v !== null) ? undefined : 'a console-like object or undefined',
   budget: (v) => (typeof v === 'boolean' || v instanceof RetryBudget ? undefined : 'a boolean or a RetryBudget'),
   circuitBreaker: (v) =>
     typeof v === 'boolean' || v instanceof CircuitBreaker ? undefined : 'a boolean or a CircuitBreaker',
-  onCircuitStateChange: functionOrUnset,
+  onCircuitStateChange: hook,
 };
 
-const KNOWN = Object.keys(CHECKS) as (keyof RetryOptions)[];
+const KNOWN = Object.keys(CHECKS);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false;
@@ -103,16 +85,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function normalizeKeyOptions(input: true | Record<string, unknown>): Readonly<IdempotencyKeyOptions> {
   const given = input === true ? {} : input;
-  for (const key of Object.keys(given)) {
-    if (!['header', 'methods', 'generate'].includes(key))
-      fail('idempotencyKey', 'an object with header, methods, generate', given);
-  }
+  rejectUnknown('option', given, ['header', 'methods', 'generate'], 'idempotencyKey.');
   const header = given.header ?? KEY_DEFAULTS.header;
-  if (typeof header !== 'string' || header === '') fail('idempotencyKey.header', 'a non-empty string', header);
+  if (typeof header !== 'string' || header === '')
+    fail('option', 'idempotencyKey.header', 'a non-empty string', header);
   const methods = given.methods ?? KEY_DEFAULTS.methods;
-  if (stringList(methods)) fail('idempotencyKey.methods', 'an array of method names', methods);
+  if (stringList(methods)) fail('option', 'idempotencyKey.methods', 'an array of method names', methods);
   const generate = given.generate ?? (() => globalThis.crypto.randomUUID());
-  if (typeof generate !== 'function') fail('idempotencyKey.generate', 'a function', generate);
+  if (typeof generate !== 'function') fail('option', 'idempotencyKey.generate', 'a function', generate);
   return Object.freeze({
     header: header as string,
     methods: Object.freeze((methods as string[]).map((m) => m.toUpperCase())),
@@ -130,45 +110,18 @@ export function normalizeOptions(
   name = 'options',
 ): ValidatedRetryOptions {
   if (input === undefined) return base;
-  if (!isPlainObject(input)) throw new TypeError(`axios-rebound: ${name} must be an object, got ${safeString(input)}`);
+  if (!isPlainObject(input)) throw new TypeError(`axios-rebound: ${name} must be an object, got ${shown(input)}`);
   const given = input as Record<string, unknown>;
-  const merged: Record<string, unknown> = { ...base };
-  for (const key of Object.keys(given)) {
-    // Own keys only: `__proto__` or `constructor` must not find Object.prototype's members.
-    const check = Object.hasOwn(CHECKS, key) ? (CHECKS as Record<string, Check>)[key] : undefined;
-    if (!check) throw new TypeError(`axios-rebound: unknown option "${key}"${suggest(key)}`);
-    const value = given[key];
-    const problem = check(value);
-    if (problem) fail(key, problem, value);
-    merged[key] = value;
-  }
+  rejectUnknown('option', given, KNOWN);
+  checkAll('option', given, CHECKS);
+  const merged: Record<string, unknown> = { ...base, ...given };
   const result = merged as unknown as ValidatedRetryOptions & { idempotencyKey: unknown };
   if (result.maxDelay < result.baseDelay) {
-    fail('maxDelay', `>= baseDelay (${result.baseDelay})`, result.maxDelay);
+    fail('option', 'maxDelay', `>= baseDelay (${result.baseDelay})`, result.maxDelay);
   }
   if ('idempotencyKey' in given) {
     merged.idempotencyKey = given.idempotencyKey === false ? false : normalizeKeyOptions(given.idempotencyKey as true);
   }
   if ('methods' in given) merged.methods = Object.freeze((given.methods as string[]).map((m) => m.toUpperCase()));
   return Object.freeze(merged) as unknown as ValidatedRetryOptions;
-}
-
-/** ` (did you mean "retries"?)` for a near miss, else ''. */
-function suggest(key: string): string {
-  const lower = key.toLowerCase();
-  const near = KNOWN.find((known) => distance(known.toLowerCase(), lower) <= 2);
-  return near ? ` (did you mean "${near}"?)` : '';
-}
-
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

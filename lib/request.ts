@@ -11,11 +11,37 @@ import { REPLAY_KEY, Replay } from './tracking.js';
 export interface UserRequest {
   readonly data: unknown;
   readonly headers: RawAxiosRequestHeaders;
+  /** The multipart boundary every attempt uses, should the body be a form (see `pinBoundary`). */
+  readonly boundary: string;
 }
 
 /** Taken by the request interceptor when a call is first seen, before any transform runs. */
 export function captureRequest(config: InternalAxiosRequestConfig): UserRequest {
-  return { data: config.data, headers: { ...config.headers } as RawAxiosRequestHeaders };
+  const boundary = `axios-rebound-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  pinFormClass(config, boundary);
+  return { data: config.data, headers: { ...config.headers } as RawAxiosRequestHeaders, boundary };
+}
+
+type FormClass = new () => { setBoundary?: (boundary: string) => void };
+
+/**
+ * axios builds a multipart body from a plain object (`postForm`, or a multipart Content-Type)
+ * with `new config.env.FormData()` and writes the boundary into each part as it appends it, so
+ * the boundary must be set when the form is made: the config's form class becomes one that
+ * starts with ours. It stays in the config, so every replay (derived from it) uses it too.
+ */
+function pinFormClass(config: InternalAxiosRequestConfig, boundary: string): void {
+  const Form = config.env?.FormData as FormClass | undefined;
+  const type = config.headers?.getContentType?.();
+  const plain = typeof config.data === 'object' && config.data !== null && !(config.data instanceof (Form ?? Object));
+  if (typeof Form !== 'function' || !plain || !(typeof type === 'string' && /multipart\/form-data/i.test(type))) return;
+  const Pinned = class extends Form {
+    constructor() {
+      super();
+      this.setBoundary?.(boundary);
+    }
+  };
+  config.env = { ...config.env, FormData: Pinned as never };
 }
 
 /**
@@ -28,7 +54,7 @@ export function requestAfterFirstAttempt(config: InternalAxiosRequestConfig): Us
   for (const [name, value] of Object.entries(config.headers ?? {})) {
     if (name.toLowerCase() !== 'content-length') headers[name] = value;
   }
-  return { data: undefined, headers: headers as RawAxiosRequestHeaders };
+  return { data: undefined, headers: headers as RawAxiosRequestHeaders, boundary: '' };
 }
 
 /** The config of the next attempt: the failed one's settings, with the user's body and headers. */
@@ -44,11 +70,11 @@ export function replayConfig(failed: InternalAxiosRequestConfig, context: Reques
 }
 
 /**
- * Makes a multipart body the same bytes on every attempt, as a server that deduplicates by
- * idempotency key compares payloads (the IETF Idempotency-Key draft answers 422 otherwise).
- * `data` is the attempt's body after the user's transforms: the `form-data` object axios builds
- * from a plain object under Node takes the boundary directly; a standard FormData takes it from
- * the Content-Type, which only axios's http adapter reads (browsers choose their own).
+ * Makes a standard FormData body the same bytes on every attempt, as a server that
+ * deduplicates by idempotency key compares payloads (the IETF Idempotency-Key draft answers
+ * 422 otherwise): axios's http adapter takes the boundary from the Content-Type when it names
+ * one. Other adapters, and browsers, choose their own. (A form axios builds from a plain object
+ * is pinned by `pinFormClass`; a form the user built carries its own boundary already.)
  */
 export function pinBoundary(
   data: unknown,
@@ -56,19 +82,10 @@ export function pinBoundary(
   adapterName: unknown,
   boundary: string,
 ): void {
-  if (typeof data !== 'object' || data === null) return;
-  const form = data as { setBoundary?: unknown; append?: unknown; [Symbol.toStringTag]?: unknown };
-  if (typeof form.setBoundary === 'function') {
-    (form.setBoundary as (b: string) => void).call(data, boundary);
-    return;
-  }
+  if (adapterName !== 'http' || typeof data !== 'object' || data === null || boundary === '') return;
+  const form = data as { append?: unknown; [Symbol.toStringTag]?: unknown };
   const type = headers.getContentType?.();
-  if (
-    adapterName === 'http' &&
-    form[Symbol.toStringTag] === 'FormData' &&
-    typeof form.append === 'function' &&
-    !(typeof type === 'string' && /boundary=/i.test(type))
-  ) {
-    headers.setContentType?.(`multipart/form-data; boundary=${boundary}`);
-  }
+  if (form[Symbol.toStringTag] !== 'FormData' || typeof form.append !== 'function') return;
+  if (typeof type === 'string' && /boundary=/i.test(type)) return;
+  headers.setContentType?.(`multipart/form-data; boundary=${boundary}`);
 }

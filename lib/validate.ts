@@ -1,0 +1,72 @@
+/**
+ * The checks every options object shares (the retry policy's, RetryBudget's and
+ * CircuitBreaker's): a TypeError that names the option and what it must be, and for an unknown
+ * name the known one it is nearest to.
+ */
+
+/** What the value must be, or `undefined` when it is fine. */
+export type Check = (value: unknown) => string | undefined;
+
+/** Throws `<owner> "<name>" must be <expected>, got <value>`. */
+export function fail(owner: string, name: string, expected: string, value: unknown): never {
+  throw new TypeError(`axios-rebound: ${owner} "${name}" must be ${expected}, got ${shown(value)}`);
+}
+
+/** A value as an error message shows it. */
+export function shown(value: unknown): string {
+  try {
+    return typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value));
+  } catch {
+    return String(value);
+  }
+}
+
+/** Throws for the first own key of `given` that `known` lacks: `unknown <owner> "<prefix><key>" (did you mean "…"?)`. */
+export function rejectUnknown(owner: string, given: object, known: readonly string[], prefix = ''): void {
+  for (const key of Object.keys(given)) {
+    // `known.includes`, not `in`: `__proto__` or `constructor` must not find Object.prototype's members.
+    if (known.includes(key)) continue;
+    const near = known.find((name) => distance(name.toLowerCase(), key.toLowerCase()) <= 2);
+    const hint = near ? ` (did you mean "${prefix}${near}"?)` : '';
+    throw new TypeError(`axios-rebound: unknown ${owner} "${prefix}${key}"${hint}`);
+  }
+}
+
+/** Runs each check on the values `given` has, throwing for the first that fails. */
+export function checkAll(owner: string, given: Record<string, unknown>, checks: Record<string, Check>): void {
+  for (const name of Object.keys(checks)) {
+    if (!Object.hasOwn(given, name)) continue;
+    const problem = checks[name]?.(given[name]);
+    if (problem) fail(owner, name, problem, given[name]);
+  }
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+export const atLeast =
+  (min: number, integer = false): Check =>
+  (v) =>
+    finite(v) && v >= min && (!integer || Number.isInteger(v))
+      ? undefined
+      : `${integer ? 'an integer' : 'a finite number'} >= ${min}`;
+export const positive: Check = (v) => (finite(v) && v > 0 ? undefined : 'a finite number > 0');
+export const fn: Check = (v) => (typeof v === 'function' ? undefined : 'a function');
+export const optional =
+  (check: Check): Check =>
+  (v) => {
+    const problem = v === undefined ? undefined : check(v);
+    return problem && `${problem} or undefined`;
+  };
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
