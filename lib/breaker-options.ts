@@ -1,5 +1,7 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { monotonicNow } from './clock.js';
+import type { Check } from './validate.js';
+import { atLeast, checkAll, fail, fn, positive, rejectUnknown } from './validate.js';
 
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open a closed circuit. @default 5 */
@@ -66,28 +68,30 @@ const DEFAULTS = Object.freeze({
   now: monotonicNow,
 });
 
+const CHECKS: Record<string, Check> = {
+  failureThreshold: atLeast(1, true),
+  minimumRequests: atLeast(1, true),
+  halfOpenProbes: atLeast(1, true),
+  maxCircuits: atLeast(1, true),
+  windowMs: positive,
+  openMs: positive,
+  maxOpenMs: positive,
+  circuitIdleMs: positive,
+  failureRate: (v) =>
+    v === undefined || (typeof v === 'number' && v > 0 && v <= 1) ? undefined : 'a number in (0, 1] or undefined',
+  key: fn,
+  now: fn,
+};
+
+const OWNER = 'CircuitBreaker option';
+
 /** Defaults and validation of CircuitBreaker options: a TypeError naming a bad one. */
 export function normalizeBreakerOptions(options: Partial<CircuitBreakerOptions>): Readonly<CircuitBreakerOptions> {
-  for (const name of Object.keys(options)) {
-    if (!Object.hasOwn(DEFAULTS, name)) throw new TypeError(`axios-rebound: unknown CircuitBreaker option "${name}"`);
-  }
+  rejectUnknown(OWNER, options, Object.keys(DEFAULTS));
   const maxOpenMs = options.maxOpenMs ?? DEFAULTS.maxOpenMs;
   const o = { ...DEFAULTS, circuitIdleMs: Math.max(DEFAULTS.circuitIdleMs, maxOpenMs), ...options };
-  const bad = (name: string, expected: string, value: unknown) =>
-    new TypeError(`axios-rebound: CircuitBreaker option "${name}" must be ${expected}, got ${String(value)}`);
-  for (const name of ['failureThreshold', 'minimumRequests', 'halfOpenProbes', 'maxCircuits'] as const) {
-    if (!Number.isInteger(o[name]) || o[name] < 1) throw bad(name, 'an integer >= 1', o[name]);
-  }
-  for (const name of ['windowMs', 'openMs', 'maxOpenMs', 'circuitIdleMs'] as const) {
-    if (typeof o[name] !== 'number' || !Number.isFinite(o[name]) || o[name] <= 0)
-      throw bad(name, 'a finite number > 0', o[name]);
-  }
-  if (o.maxOpenMs < o.openMs) throw bad('maxOpenMs', `>= openMs (${o.openMs})`, o.maxOpenMs);
-  if (o.circuitIdleMs < o.maxOpenMs) throw bad('circuitIdleMs', `>= maxOpenMs (${o.maxOpenMs})`, o.circuitIdleMs);
-  if (o.failureRate !== undefined && !(typeof o.failureRate === 'number' && o.failureRate > 0 && o.failureRate <= 1)) {
-    throw bad('failureRate', 'a number in (0, 1] or undefined', o.failureRate);
-  }
-  if (typeof o.key !== 'function') throw bad('key', 'a function', o.key);
-  if (typeof o.now !== 'function') throw bad('now', 'a function', o.now);
+  checkAll(OWNER, o, CHECKS);
+  if (o.maxOpenMs < o.openMs) fail(OWNER, 'maxOpenMs', `>= openMs (${o.openMs})`, o.maxOpenMs);
+  if (o.circuitIdleMs < o.maxOpenMs) fail(OWNER, 'circuitIdleMs', `>= maxOpenMs (${o.maxOpenMs})`, o.circuitIdleMs);
   return Object.freeze(o);
 }

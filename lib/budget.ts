@@ -1,4 +1,5 @@
 import { monotonicNow, nonDecreasing } from './clock.js';
+import { atLeast, checkAll, fn, positive, rejectUnknown } from './validate.js';
 import { SlidingWindow } from './window.js';
 
 export interface RetryBudgetOptions {
@@ -22,6 +23,8 @@ const RATIO_RETRIES = 1;
 const ALL_RETRIES = 2;
 const FLOOR_WINDOW_MS = 1000;
 
+const CHECKS = { ratio: atLeast(0), minRetriesPerSecond: atLeast(0), windowMs: positive, now: fn };
+
 /**
  * Caps retries at `ratio` of first attempts plus a floor, over a sliding window: the retry
  * budget of Finagle and Envoy, the retry throttling of gRPC. While a service is down, every
@@ -41,16 +44,9 @@ export class RetryBudget {
   #lastRefusalWarning = -Infinity;
 
   constructor(options: Partial<RetryBudgetOptions> = {}) {
+    rejectUnknown('RetryBudget option', options, Object.keys(CHECKS));
+    checkAll('RetryBudget option', options, CHECKS);
     const { ratio = 0.2, minRetriesPerSecond = 10, windowMs = 10_000, now = monotonicNow } = options;
-    check('ratio', ratio, ratio >= 0);
-    check('minRetriesPerSecond', minRetriesPerSecond, minRetriesPerSecond >= 0);
-    check('windowMs', windowMs, windowMs > 0);
-    if (typeof now !== 'function') throw new TypeError('axios-rebound: RetryBudget option "now" must be a function');
-    for (const key of Object.keys(options)) {
-      if (!['ratio', 'minRetriesPerSecond', 'windowMs', 'now'].includes(key)) {
-        throw new TypeError(`axios-rebound: unknown RetryBudget option "${key}"`);
-      }
-    }
     this.options = Object.freeze({ ratio, minRetriesPerSecond, windowMs, now });
     this.#window = new SlidingWindow(windowMs, 3);
     this.#floor = new SlidingWindow(FLOOR_WINDOW_MS, 1);
@@ -114,11 +110,5 @@ export class RetryBudget {
     if (now - this.#lastRefusalWarning < this.options.windowMs) return false;
     this.#lastRefusalWarning = now;
     return true;
-  }
-}
-
-function check(name: string, value: unknown, ok: boolean): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok) {
-    throw new TypeError(`axios-rebound: RetryBudget option "${name}" is invalid: ${String(value)}`);
   }
 }
