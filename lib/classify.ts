@@ -1,6 +1,10 @@
-import type { AxiosError, InternalAxiosRequestConfig } from 'axios';
+import type { AxiosError } from 'axios';
 import { isAxiosError, isCancel } from 'axios';
+import { isSafeToRepeat } from './replay-safety.js';
 import type { NormalizedRetryOptions, StatusCodeRule } from './types.js';
+
+// Here for the modules that have always imported them from this one.
+export { idempotencyKeyOf, isReplayableBody } from './replay-safety.js';
 
 /**
  * Error codes that mean no response arrived and the request may simply be tried again.
@@ -61,29 +65,6 @@ function isNetworkFailure(code: string | undefined, message: string): boolean {
 
 function matchesStatus(status: number, rules: readonly StatusCodeRule[]): boolean {
   return rules.some((rule) => (typeof rule === 'number' ? rule === status : status >= rule[0] && status <= rule[1]));
-}
-
-/** Idempotent by method, or made so by an idempotency key header on the request. */
-function isSafeToRepeat(config: InternalAxiosRequestConfig, options: ClassifyOptions): boolean {
-  const method = (config.method ?? 'get').toUpperCase();
-  return options.methods.includes(method) || idempotencyKeyOf(config, options) !== undefined;
-}
-
-/** The idempotency key the request carries, under the configured header (or the standard one). */
-export function idempotencyKeyOf(
-  config: Pick<InternalAxiosRequestConfig, 'headers'>,
-  options: Pick<NormalizedRetryOptions, 'idempotencyKey'>,
-): string | undefined {
-  const header = options.idempotencyKey ? options.idempotencyKey.header : 'Idempotency-Key';
-  const value = config.headers?.get?.(header) ?? undefined;
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** A Node Readable or a web ReadableStream is consumed by the first attempt. */
-export function isReplayableBody(data: unknown): boolean {
-  if (typeof data !== 'object' || data === null) return true;
-  const body = data as { pipe?: unknown; getReader?: unknown };
-  return typeof body.pipe !== 'function' && typeof body.getReader !== 'function';
 }
 
 /** An abort: axios's cancel, or an `AbortError` from fetch, a signal or an SDK. */
