@@ -1,5 +1,8 @@
 import { expect } from 'chai';
+import type { FailureFacts } from '../lib/decision.js';
+import { decide } from '../lib/decision.js';
 import { parseRetryAfter } from '../lib/index.js';
+import { normalizeOptions } from '../lib/options.js';
 
 const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
 
@@ -25,8 +28,35 @@ describe('parseRetryAfter', () => {
     }
   });
 
-  it('never returns a non-finite number', () => {
-    expect(parseRetryAfter('9'.repeat(400), now)).to.equal(undefined);
+  it('never returns NaN', () => {
     expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:30 GMT', NaN)).to.equal(undefined);
+  });
+
+  it('reads delta-seconds too large to represent as longer than any maxRetryAfter (RFC 9111 §1.2.2)', () => {
+    expect(parseRetryAfter('9'.repeat(400), now)).to.be.greaterThan(Number.MAX_VALUE);
+    expect(parseRetryAfter(`${'9'.repeat(400)}.5`, now)).to.be.greaterThan(Number.MAX_VALUE);
+  });
+});
+
+describe('decide on a Retry-After too large to represent', () => {
+  it('gives up as retry-after-too-long, whatever maxRetryAfter allows', () => {
+    const facts: FailureFacts = {
+      attempt: 1,
+      canceled: false,
+      deadlineReached: false,
+      retryable: true,
+      bodyReplayable: true,
+      retryAfter: '9'.repeat(400),
+      previousDelay: undefined,
+      elapsedMs: 0,
+      wallNow: now,
+    };
+    for (const maxRetryAfter of [0, 60_000, Number.MAX_VALUE]) {
+      const options = normalizeOptions({ maxRetryAfter });
+      expect(decide(facts, options), String(maxRetryAfter)).to.deep.equal({
+        retry: false,
+        reason: 'retry-after-too-long',
+      });
+    }
   });
 });
