@@ -5,15 +5,28 @@ import type { CallerAbort } from './abort.js';
  * adds is removed on every path, so a process exits when its work is done.
  */
 
+/** Node and browsers fire a timer of more than 2³¹−1 ms at once: longer waits are chained. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** Calls `fn` after `ms` however long that is; the returned function cancels it. */
+function after(ms: number, fn: () => void): () => void {
+  const timer = setTimeout(
+    () => (ms > LONGEST_TIMER_MS ? (cancel = after(ms - LONGEST_TIMER_MS, fn)) : fn()),
+    Math.min(ms, LONGEST_TIMER_MS),
+  );
+  let cancel = () => clearTimeout(timer);
+  return () => cancel();
+}
+
 /** Resolves after `ms`, or rejects with `onAbort(reason)` as soon as the caller aborts (timer cleared). */
 export function sleep<E>(ms: number, abort: CallerAbort | undefined, onAbort: (reason: unknown) => E): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const cancel = after(ms, () => {
       unsubscribe?.();
       resolve();
-    }, ms);
+    });
     const unsubscribe = abort?.subscribe((reason) => {
-      clearTimeout(timer);
+      cancel();
       reject(onAbort(reason));
     });
   });
@@ -57,16 +70,16 @@ export class AttemptTimer {
   readonly signal: AbortSignal;
   expired = false;
   readonly #controller = new AbortController();
-  readonly #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #cancelTimer: (() => void) | undefined;
   readonly #unsubscribe: (() => void) | undefined;
 
   constructor(limitMs: number | undefined, abort: CallerAbort | undefined) {
     this.signal = this.#controller.signal;
     if (limitMs !== undefined) {
-      this.#timer = setTimeout(() => {
+      this.#cancelTimer = after(limitMs, () => {
         this.expired = true;
         this.#controller.abort();
-      }, limitMs);
+      });
     }
     this.#unsubscribe = abort?.subscribe((reason) => this.#controller.abort(reason));
   }
@@ -101,7 +114,7 @@ export class AttemptTimer {
   }
 
   dispose(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#cancelTimer?.();
     this.#unsubscribe?.();
   }
 }
