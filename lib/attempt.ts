@@ -5,8 +5,9 @@ import { isTransientFailure } from './classify.js';
 import { monotonicNow } from './clock.js';
 import type { Outcome, RequestContext } from './context.js';
 import { admitAttempt } from './engine.js';
-import { CircuitOpenError } from './errors.js';
+import { CircuitOpenError, canceledError } from './errors.js';
 import { pinBoundary } from './request.js';
+import type { AttemptLimit } from './timers.js';
 import { AttemptTimer, attemptLimit, timeoutMessage } from './timers.js';
 import { takeReplay, track } from './tracking.js';
 import type { NormalizedRetryOptions } from './types.js';
@@ -79,6 +80,7 @@ async function runAttempt(
   context.deadlineReached = false;
   const limit = attemptLimit(options, context.startedMono, startedMono);
   let timer: AttemptTimer | undefined;
+  let sent: InternalAxiosRequestConfig | undefined;
   let outcome: Outcome = { error: undefined };
   try {
     // With a signal of the caller's, the adapter listens on a child of it, never on the signal
@@ -92,25 +94,14 @@ async function runAttempt(
       context.request.boundary,
     );
     // The attempt's signal goes to the adapter in a copy: the user's config keeps the caller's.
-    const response = await adapter(timer ? { ...config, signal: timer.signal } : config);
-    response.config = config;
+    sent = timer ? { ...config, signal: timer.signal } : config;
+    const response = await adapter(sent);
+    if (response.config === sent) response.config = config;
     outcome = { response };
     return response;
   } catch (caught) {
-    let error = caught;
-    if (timer?.expired && limit && isCancel(caught)) {
-      context.deadlineReached = limit.isDeadline;
-      error = new AxiosError(
-        timeoutMessage(limit, options),
-        AxiosError.ETIMEDOUT,
-        config,
-        (caught as AxiosError).request,
-      );
-    } else if (isAxiosError(caught)) {
-      caught.config = config;
-    }
+    const error = ownError(caught, sent ?? config, config, context, timer, limit);
     outcome = { error };
-    if (typeof error === 'object' && error !== null) failures.set(error, context);
     throw error;
   } finally {
     timer?.dispose();
@@ -124,6 +115,38 @@ async function runAttempt(
       context.scope.report(breaker.record(context.circuitKey, verdictOf(outcome, options), probe), options);
     }
   }
+}
+
+/**
+ * The error the attempt fails with, made this attempt's own: a cancel caused by our timer
+ * becomes a timeout; an error axios made for the attempt points at the user's config; a cancel
+ * token's reason (one object shared by every call the token cancels) becomes a CanceledError of
+ * this call's, as is not written into. Errors of the attempt's own are remembered, so a user's
+ * interceptor that wraps one (`cause`) still leads back to the call. Foreign errors pass as is.
+ */
+function ownError(
+  caught: unknown,
+  sent: InternalAxiosRequestConfig,
+  config: InternalAxiosRequestConfig,
+  context: RequestContext,
+  timer: AttemptTimer | undefined,
+  limit: AttemptLimit | undefined,
+): unknown {
+  let error: unknown;
+  if (timer?.expired && limit && isCancel(caught)) {
+    context.deadlineReached = limit.isDeadline;
+    const { request } = caught as AxiosError;
+    error = new AxiosError(timeoutMessage(limit, context.options), AxiosError.ETIMEDOUT, config, request);
+  } else if (isAxiosError(caught) && caught.config === sent) {
+    caught.config = config;
+    error = caught;
+  } else if (isCancel(caught)) {
+    error = canceledError((caught as Error).message, config, (caught as AxiosError).request);
+  } else {
+    return caught;
+  }
+  failures.set(error as object, context);
+  return error;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
-import { AxiosError } from 'axios';
+import { AxiosError, CanceledError } from 'axios';
 
 /**
  * A request refused without touching the network because the circuit for its key is open.
@@ -18,4 +18,17 @@ export class CircuitOpenError extends AxiosError {
     this.key = key;
     this.retryAfterMs = retryAfterMs;
   }
+}
+
+/**
+ * axios's CanceledError for one call. Its constructor takes `(message, config, request)` on
+ * every axios 1.x, though the types of axios before 1.8 declare AxiosError's instead.
+ */
+export function canceledError(message: string | undefined, config: InternalAxiosRequestConfig, request?: unknown) {
+  const Canceled = CanceledError as unknown as new (
+    message?: string,
+    config?: InternalAxiosRequestConfig,
+    request?: unknown,
+  ) => AxiosError;
+  return new Canceled(message, config, request);
 }

@@ -1,10 +1,11 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { CanceledError, isAxiosError, isCancel } from 'axios';
+import { isAxiosError, isCancel } from 'axios';
 import { isReplayableBody, isRetryable } from './classify.js';
 import { monotonicNow } from './clock.js';
 import type { Outcome, RequestContext } from './context.js';
 import { decide } from './decision.js';
 import { failureContext, reserveRetry, stopRetrying } from './engine.js';
+import { canceledError } from './errors.js';
 import { log, requestSubject, retryLine, successLine } from './log.js';
 import { replayConfig } from './request.js';
 import { sleep } from './timers.js';
@@ -55,8 +56,9 @@ async function retryUntilDone(
     await options.onRetry?.(Object.freeze({ ...failureContext(state, error, config), delayMs: decision.delayMs }));
     discardStream(error);
     try {
+      // A CanceledError of this call's (a token's reason is shared by every call it cancels).
       await sleep(decision.delayMs, context.abort, (reason) =>
-        isCancel(reason) ? reason : new CanceledError(undefined, config),
+        canceledError(isCancel(reason) ? (reason as Error).message : undefined, config),
       );
     } catch (canceled) {
       return giveUp(context, canceled, config, 'aborted');
