@@ -78,8 +78,10 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
     track(config, undefined);
     return config;
   }
-  if (config.retry === undefined && scope.fastPath && config.data === undefined) {
+  if (config.retry === undefined && scope.fastPath && config.data === undefined && !config.signal) {
     // Nothing to look after until the first attempt fails: a start time, and no allocation.
+    // (With a signal, our adapter gives axios a child of it: a signal shared by many calls
+    // then carries one listener, where axios alone would add one per call.)
     if (scope.options.budget) scope.options.budget.recordRequest();
     track(config, Math.floor(monotonicNow()));
     return config;
