@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
+import type { AxiosError, AxiosInstance } from 'axios';
 import axios, { isCancel } from 'axios';
 import { expect } from 'chai';
 import nock from 'nock';
