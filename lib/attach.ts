@@ -1,13 +1,12 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { attemptAdapter, refusingAdapter, requestOfError, userAdapter } from './attempt.js';
-import { monotonicNow } from './clock.js';
 import type { Outcome } from './context.js';
 import { RequestContext } from './context.js';
 import { normalizeOptions } from './options.js';
 import { captureRequest, requestAfterFirstAttempt } from './request.js';
 import { handleFailure } from './retry-loop.js';
 import { InstanceScope } from './scope.js';
-import { succeededFirstTime, takeReplay, track, trackingOf } from './tracking.js';
+import { succeededFirstTime, takeReplay, track, trackFirstAttempt, trackingOf, wallStartOf } from './tracking.js';
 import type { NormalizedRetryOptions, RetryOptions, RetryStats } from './types.js';
 
 export interface RetryHandle {
@@ -83,7 +82,7 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
     // (With a signal, our adapter gives axios a child of it: a signal shared by many calls
     // then carries one listener, where axios alone would add one per call.)
     if (scope.options.budget) scope.options.budget.recordRequest();
-    track(config, Math.floor(monotonicNow()));
+    trackFirstAttempt(config);
     return config;
   }
   try {
@@ -180,7 +179,8 @@ function contextOf(error: unknown, scope: InstanceScope): RequestContext | undef
   const tracking = trackingOf(config);
   if (tracking instanceof RequestContext) return tracking.scope === scope ? tracking : undefined;
   if (typeof tracking !== 'number') return undefined;
-  const context = new RequestContext(scope.options, scope, config, requestAfterFirstAttempt(config), tracking);
+  const request = requestAfterFirstAttempt(config);
+  const context = new RequestContext(scope.options, scope, config, request, tracking, wallStartOf(config));
   context.state.attempt = 1;
   scope.attempts += 1;
   context.recordAttempt({ error }, tracking);

@@ -40,15 +40,11 @@ export class RequestContext {
     /** The request as the user gave it, before axios transformed it. */
     readonly request: UserRequest,
     startedMono: number = monotonicNow(),
+    startedAt: number = Date.now(),
   ) {
     this.startedMono = startedMono;
     this.abort = new CallerAbort(config.signal, config.cancelToken);
-    this.state = {
-      attempt: 0,
-      retries: options.retries,
-      startedAt: Date.now() - (monotonicNow() - startedMono),
-      history: [],
-    };
+    this.state = { attempt: 0, retries: options.retries, startedAt, history: [] };
     const idempotencyKey = idempotencyKeyOf(config, options);
     if (idempotencyKey !== undefined) this.state.idempotencyKey = idempotencyKey;
   }

@@ -115,13 +115,16 @@ function tail(subject: Subject): string {
 
 function fullUrl(config: InternalAxiosRequestConfig): string {
   const url = config.url ?? '';
-  if (!config.baseURL || /^[a-z][a-z\d+.-]*:\/\//i.test(url)) return url;
+  if (!config.baseURL || ABSOLUTE.test(url)) return url;
   return `${config.baseURL.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
 }
 
+/** What axios treats as absolute: a scheme, or a protocol-relative `//host`. */
+const ABSOLUTE = /^([a-z][a-z\d+.-]*:)?\/\//i;
+
 /** The URL without its credentials, query values and fragment. */
 export function redact(url: string): string {
-  const withoutCredentials = url.replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#]*@/i, '$1');
+  const withoutCredentials = url.replace(/^(([a-z][a-z\d+.-]*:)?\/\/)[^/?#]*@/i, '$1');
   const [beforeFragment = ''] = withoutCredentials.split('#', 1);
   const query = beforeFragment.indexOf('?');
   if (query < 0) return beforeFragment;
@@ -129,6 +132,7 @@ export function redact(url: string): string {
     .slice(query + 1)
     .split('&')
     .filter((pair) => pair !== '')
-    .map((pair) => `${pair.split('=', 1)[0]}=***`);
+    // A pair without `=` may be a bare token: nothing of it is shown.
+    .map((pair) => (pair.includes('=') ? `${pair.split('=', 1)[0]}=***` : '***'));
   return beforeFragment.slice(0, query) + (names.length ? `?${names.join('&')}` : '');
 }

@@ -17,6 +17,10 @@ import type { RetryState } from './types.js';
  * - a `RequestContext`: everything else.
  */
 const TRACKING = Symbol.for('axios-rebound');
+/** Beside a fast-path start time: the wall-clock start, for `startedAt` (read by people). */
+const WALL_START = Symbol.for('axios-rebound.startedAt');
+/** Keeps the wall-clock start a small integer, which V8 stores in the config without allocating. */
+const EPOCH = Date.now();
 
 /**
  * A replay's ticket: the one thing we put in a config under a string key, because it must
@@ -31,7 +35,11 @@ export class Replay {
 }
 
 type Tracking = number | FirstAttemptSuccess | RequestContext;
-type TrackedConfig = InternalAxiosRequestConfig & { [TRACKING]?: Tracking | undefined; [REPLAY_KEY]?: unknown };
+type TrackedConfig = InternalAxiosRequestConfig & {
+  [TRACKING]?: Tracking | undefined;
+  [WALL_START]?: number;
+  [REPLAY_KEY]?: unknown;
+};
 
 /** The story of a first attempt that succeeded on the fast path, built when asked for. */
 class FirstAttemptSuccess {
@@ -78,15 +86,27 @@ export function takeReplay(config: InternalAxiosRequestConfig): Replay | undefin
   return ticket;
 }
 
-/** Marks a fast-path first attempt's success, from the start time `track` was given. */
+/** Starts a first attempt on the fast path: two small integers in the config, no allocation. */
+export function trackFirstAttempt(config: InternalAxiosRequestConfig): void {
+  const tracked = config as TrackedConfig;
+  tracked[TRACKING] = Math.floor(monotonicNow());
+  tracked[WALL_START] = Date.now() - EPOCH;
+}
+
+/** The wall-clock start of a fast-path first attempt. */
+export function wallStartOf(config: InternalAxiosRequestConfig): number {
+  return ((config as TrackedConfig)[WALL_START] ?? Date.now() - EPOCH) + EPOCH;
+}
+
+/** Marks a fast-path first attempt's success, from the start time `trackFirstAttempt` set. */
 export function succeededFirstTime(
   config: InternalAxiosRequestConfig,
   response: AxiosResponse,
   retries: number,
-  startedAt: number,
+  startedMono: number,
 ): void {
-  const durationMs = monotonicNow() - startedAt;
-  track(config, new FirstAttemptSuccess(retries, Date.now() - durationMs, Math.round(durationMs), response.status));
+  const durationMs = Math.round(monotonicNow() - startedMono);
+  track(config, new FirstAttemptSuccess(retries, wallStartOf(config), durationMs, response.status));
 }
 
 /** Stories of failures that are not axios requests (`retry(fn)`), by the error thrown. */

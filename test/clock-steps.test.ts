@@ -70,9 +70,8 @@ describe('a step of the wall clock in the middle of a call', () => {
     expect(state?.startedAt).to.equal(WALL_START);
   });
 
-  // Fails on HEAD (see the report): a call on the fast path (no timer, deadline, breaker or key)
-  // keeps only its monotonic start, and derives startedAt from the wall clock read when it
-  // fails or succeeds; a step during that first attempt moves startedAt by the step.
+  // A call on the fast path (no timer, deadline, breaker or key) keeps its wall-clock start
+  // beside its monotonic one: a step during that first attempt must not move startedAt.
   it('startedAt is the wall time read when the call started, even if the clock steps during its first attempt.', async () => {
     for (const fails of [true, false]) {
       const api = axios.create({
