@@ -35,7 +35,7 @@ export async function attempt<T>(
   const timer = new AttemptTimer(limit?.ms, abort);
   let outcome: AttemptOutcome<T> = { error: undefined, aborted: false, deadline: false };
   try {
-    const value = await timer.race(() => fn(Object.freeze({ attempt: state.attempt, signal: timer.signal })));
+    const value = await race(timer.signal, () => fn(Object.freeze({ attempt: state.attempt, signal: timer.signal })));
     outcome = { value };
   } catch (caught) {
     const error =
@@ -59,4 +59,32 @@ export async function attempt<T>(
     verdict('value' in outcome ? 'success' : outcome.aborted ? 'neutral' : 'failure');
   }
   return outcome;
+}
+
+/**
+ * Runs `fn`, and rejects as soon as `signal` aborts even if `fn` ignores it (its late result is
+ * then dropped, and its late failure handled).
+ */
+function race<T>(signal: AbortSignal, fn: () => T | Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = () => signal.removeEventListener('abort', onAbort);
+    Promise.resolve()
+      .then(fn)
+      .then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+  });
 }

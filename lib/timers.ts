@@ -10,11 +10,15 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /** Calls `fn` after `ms` however long that is; the returned function cancels it. */
 function after(ms: number, fn: () => void): () => void {
+  let cancel: () => void = () => {};
   const timer = setTimeout(
-    () => (ms > LONGEST_TIMER_MS ? (cancel = after(ms - LONGEST_TIMER_MS, fn)) : fn()),
+    () => {
+      if (ms > LONGEST_TIMER_MS) cancel = after(ms - LONGEST_TIMER_MS, fn);
+      else fn();
+    },
     Math.min(ms, LONGEST_TIMER_MS),
   );
-  let cancel = () => clearTimeout(timer);
+  cancel = () => clearTimeout(timer);
   return () => cancel();
 }
 
@@ -82,35 +86,6 @@ export class AttemptTimer {
       });
     }
     this.#unsubscribe = abort?.subscribe((reason) => this.#controller.abort(reason));
-  }
-
-  /**
-   * Runs `fn`, and rejects as soon as the signal aborts even if `fn` ignores it (its late
-   * result is then dropped, and its late failure handled).
-   */
-  race<T>(fn: () => T | Promise<T>): Promise<T> {
-    const { signal } = this;
-    return new Promise<T>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const settle = () => signal.removeEventListener('abort', onAbort);
-      Promise.resolve()
-        .then(fn)
-        .then(
-          (value) => {
-            settle();
-            resolve(value);
-          },
-          (error: unknown) => {
-            settle();
-            reject(error);
-          },
-        );
-    });
   }
 
   dispose(): void {
