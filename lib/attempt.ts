@@ -1,11 +1,11 @@
 import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import axios, { AxiosError, isAxiosError, isCancel } from 'axios';
+import axios, { AxiosError, isAxiosError } from 'axios';
 import type { AttemptVerdict } from './breaker.js';
 import { isTransientFailure } from './classify.js';
 import { monotonicNow } from './clock.js';
 import type { Outcome, RequestContext } from './context.js';
 import { admitAttempt } from './engine.js';
-import { CircuitOpenError, canceledError } from './errors.js';
+import { CircuitOpenError, canceledError, isCanceled } from './errors.js';
 import { pinBoundary } from './request.js';
 import type { AttemptLimit } from './timers.js';
 import { AttemptTimer, attemptLimit, timeoutMessage } from './timers.js';
@@ -133,14 +133,14 @@ function ownError(
   limit: AttemptLimit | undefined,
 ): unknown {
   let error: unknown;
-  if (timer?.expired && limit && isCancel(caught)) {
+  if (timer?.expired && limit && isCanceled(caught)) {
     context.deadlineReached = limit.isDeadline;
     const { request } = caught as AxiosError;
     error = new AxiosError(timeoutMessage(limit, context.options), AxiosError.ETIMEDOUT, config, request);
   } else if (isAxiosError(caught) && caught.config === sent) {
     caught.config = config;
     error = caught;
-  } else if (isCancel(caught)) {
+  } else if (isCanceled(caught)) {
     error = canceledError((caught as Error).message, config, (caught as AxiosError).request);
   } else {
     return caught;
@@ -174,6 +174,6 @@ function resolveAdapter(base: AdapterConfig, config: InternalAxiosRequestConfig)
 function verdictOf(outcome: Outcome, options: NormalizedRetryOptions): AttemptVerdict {
   if ('response' in outcome) return 'success';
   const { error } = outcome;
-  if (!isAxiosError(error) || isCancel(error)) return 'neutral';
+  if (!isAxiosError(error) || isCanceled(error)) return 'neutral';
   return isTransientFailure(error, options) ? 'failure' : 'neutral';
 }

@@ -1,5 +1,6 @@
 import type { AxiosError } from 'axios';
-import { isAxiosError, isCancel } from 'axios';
+import { isAxiosError } from 'axios';
+import { isCanceled } from './errors.js';
 import { isSafeToRepeat } from './replay-safety.js';
 import type { NormalizedRetryOptions, StatusCodeRule } from './types.js';
 
@@ -80,7 +81,7 @@ export type ClassifyOptions = Pick<
  * deadlines and budgets? `shouldRetry` replaces exactly this.
  */
 export function isRetryable(error: unknown, options: ClassifyOptions): boolean {
-  if (!isAxiosError(error) || isCancel(error) || !error.config) return false;
+  if (!isAxiosError(error) || isCanceled(error) || !error.config) return false;
   const kind = failureKind(error, options);
   if (kind === 'unprocessed') return options.retryOnNetworkError;
   if (!isSafeToRepeat(error.config, options)) return false;
@@ -141,7 +142,7 @@ function matchesStatus(status: number, rules: readonly StatusCodeRule[]): boolea
 
 /** An abort: axios's cancel, or an `AbortError` from fetch, a signal or an SDK. */
 export function isAbortError(error: unknown): boolean {
-  return isCancel(error) || (error instanceof Error && error.name === 'AbortError');
+  return isCanceled(error) || (error instanceof Error && error.name === 'AbortError');
 }
 
 /** What an attempt record says of a failure: its status and code, or the error's name. */

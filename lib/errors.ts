@@ -1,5 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
-import { AxiosError, CanceledError } from 'axios';
+import { AxiosError, CanceledError, isCancel } from 'axios';
 
 /**
  * A request refused without touching the network because the circuit for its key is open.
@@ -22,9 +22,9 @@ export class CircuitOpenError extends AxiosError {
 
 /**
  * axios's CanceledError for one call. Its constructor takes `(message, config, request)` on
- * every axios 1.x, though the types of axios before 1.8 declare AxiosError's instead.
+ * every axios 1.x, though the types of axios before 1.18.1 declare AxiosError's instead.
  */
-export function canceledError(message: string | undefined, config: InternalAxiosRequestConfig, request?: unknown) {
+export function canceledError(message: string | undefined, config?: InternalAxiosRequestConfig, request?: unknown) {
   const Canceled = CanceledError as unknown as new (
     message?: string,
     config?: InternalAxiosRequestConfig,
@@ -32,3 +32,9 @@ export function canceledError(message: string | undefined, config: InternalAxios
   ) => AxiosError;
   return new Canceled(message, config, request);
 }
+
+/**
+ * axios's `isCancel`, typed for any value: the types of axios before 1.12 (1.17 for CommonJS)
+ * narrow an AxiosError that is not a cancel to `never`.
+ */
+export const isCanceled: (value: unknown) => boolean = isCancel;

@@ -1,11 +1,11 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { isAxiosError, isCancel } from 'axios';
+import { isAxiosError } from 'axios';
 import { isReplayableBody, isRetryable } from './classify.js';
 import { monotonicNow } from './clock.js';
 import type { Outcome, RequestContext } from './context.js';
 import { decide } from './decision.js';
 import { failureContext, reserveRetry, stopRetrying } from './engine.js';
-import { canceledError } from './errors.js';
+import { canceledError, isCanceled } from './errors.js';
 import { log, requestSubject, retryLine, successLine } from './log.js';
 import { replayConfig } from './request.js';
 import { sleep } from './timers.js';
@@ -58,7 +58,7 @@ async function retryUntilDone(
     try {
       // A CanceledError of this call's (a token's reason is shared by every call it cancels).
       await sleep(decision.delayMs, context.abort, (reason) =>
-        canceledError(isCancel(reason) ? (reason as Error).message : undefined, config),
+        canceledError(isCanceled(reason) ? (reason as Error).message : undefined, config),
       );
     } catch (canceled) {
       return giveUp(context, canceled, config, 'aborted');
@@ -76,7 +76,7 @@ async function retryUntilDone(
 
 async function decideFor(context: RequestContext, error: unknown, config: InternalAxiosRequestConfig) {
   const { options, state } = context;
-  const canceled = isCancel(error);
+  const canceled = isCanceled(error);
   // shouldRetry is not asked when no retry is left; `decide` then reports 'retries-exhausted'.
   const exhausted = state.attempt > options.retries;
   const retryable =

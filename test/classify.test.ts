@@ -1,7 +1,8 @@
 import type { InternalAxiosRequestConfig } from 'axios';
-import { AxiosError, AxiosHeaders, CanceledError } from 'axios';
+import { AxiosError, AxiosHeaders } from 'axios';
 import { expect } from 'chai';
 import { isTransientFailure } from '../lib/classify.js';
+import { canceledError } from '../lib/errors.js';
 import { DEFAULTS, isRetryable } from '../lib/index.js';
 import { normalizeOptions } from '../lib/options.js';
 
@@ -74,7 +75,7 @@ describe('isRetryable', () => {
       expect(isRetryable(failure('get', undefined, code), DEFAULTS), code).to.equal(false);
     }
     const config = failure('get').config;
-    expect(isRetryable(new CanceledError(undefined, config), DEFAULTS)).to.equal(false);
+    expect(isRetryable(canceledError(undefined, config), DEFAULTS)).to.equal(false);
     expect(isRetryable(new TypeError('boom'), DEFAULTS)).to.equal(false);
     expect(isRetryable(undefined, DEFAULTS)).to.equal(false);
   });

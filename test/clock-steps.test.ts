@@ -1,8 +1,9 @@
 import type { AxiosAdapter } from 'axios';
-import axios, { AxiosError, CanceledError } from 'axios';
+import axios, { AxiosError } from 'axios';
 import { expect } from 'chai';
 import nock from 'nock';
 import sinon from 'sinon';
+import { canceledError } from '../lib/errors.js';
 import { attachRetry, getRetryState } from '../lib/index.js';
 import { HOUR, WALL_START } from './fake-time.js';
 import { client, drive, ORIGIN } from './helpers.js';
@@ -30,7 +31,7 @@ describe('a step of the wall clock in the middle of a call', () => {
         attempts.push(attempt);
         config.signal?.addEventListener?.('abort', () => {
           attempt.ended = performance.now();
-          reject(new CanceledError(undefined, config));
+          reject(canceledError(undefined, config));
         });
       });
     return { adapter, attempts };

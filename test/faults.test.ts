@@ -2,8 +2,8 @@ import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { AxiosInstance } from 'axios';
-import axios, { type AxiosError } from 'axios';
+import type { AxiosError, AxiosInstance } from 'axios';
+import axios from 'axios';
 import { expect } from 'chai';
 import type { RetryHandle, RetryOptions } from '../lib/index.js';
 import { attachRetry, getRetryState } from '../lib/index.js';
@@ -131,7 +131,9 @@ describe('fault injection against a real server on 127.0.0.1', function () {
     const { value } = await outcome(api.get('/'));
     expect(value?.data).to.deep.equal({ ok: true });
     expect(hits()).to.equal(2);
-    expect(getRetryState(value)?.history[0]).to.include({ status: 200, code: 'ERR_BAD_RESPONSE' });
+    expect(getRetryState(value)?.history[0]).to.include({ code: 'ERR_BAD_RESPONSE' });
+    // axios attaches the (complete-looking) 200 response to that error from 1.16 on only.
+    if (Number(axios.VERSION.split('.')[1]) >= 16) expect(getRetryState(value)?.history[0]).to.include({ status: 200 });
   });
 
   fault('a server that accepts and never answers: each attempt times out, then it gives up', async () => {
