@@ -3,7 +3,7 @@ import type { AxiosInstance } from 'axios';
 import axios, { AxiosError, CanceledError } from 'axios';
 import { expect } from 'chai';
 import type { RetryOptions } from '../lib/index.js';
-import { attachRetry, getRetryState } from '../lib/index.js';
+import { attachRetry, CircuitBreaker, CircuitOpenError, getRetryState } from '../lib/index.js';
 import { outcome, until } from './helpers.js';
 import type { TestServer } from './server.js';
 import { itLeakFree, startServer } from './server.js';
@@ -108,5 +108,36 @@ describe('against a real server on 127.0.0.1', () => {
     expect(Buffer.concat(chunks).toString()).to.equal('stream body');
     await until(() => firstClosed);
     expect(firstClosed).to.equal(true);
+  });
+  // With only our (synchronous) interceptor on the instance, axios runs request interceptors in
+  // its synchronous mode, which before 1.19 called an absent rejection handler and broke: these
+  // run against the floor axios too (scripts/axios-floor.sh).
+  real('rejects a bad per-request option with a TypeError naming it, sending nothing', async () => {
+    server = await startServer((_n, _req, res) => res.end('ok'));
+    const instance = api({});
+    const { error } = await outcome(instance.get('/x', { retry: { retries: -1 } }));
+    expect(error).to.be.instanceOf(TypeError);
+    expect((error as Error).message).to.match(/"retries"/);
+    expect(server.hits()).to.equal(0);
+    expect((await instance.get('/x')).data).to.equal('ok');
+  });
+
+  real('fails fast with CircuitOpenError while the circuit is open, and counts it', async () => {
+    server = await startServer((_n, _req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    const instance = axios.create({ baseURL: server.url });
+    const handle = attachRetry(instance, {
+      retries: 0,
+      circuitBreaker: new CircuitBreaker({ failureThreshold: 1, openMs: 60_000 }),
+    });
+    await outcome(instance.get('/down'));
+    const { error } = await outcome(instance.get('/down'));
+    expect(error).to.be.instanceOf(CircuitOpenError);
+    expect(getRetryState(error)?.stopReason).to.equal('circuit-open');
+    expect(server.hits()).to.equal(1);
+    expect(handle.stats()).to.include({ requests: 2, failures: 2 });
+    expect(handle.stats().giveUps).to.deep.equal({ 'retries-exhausted': 1, 'circuit-open': 1 });
   });
 });
