@@ -77,10 +77,11 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
     track(config, undefined);
     return config;
   }
-  if (config.retry === undefined && scope.fastPath && config.data === undefined && !config.signal) {
+  const simple = scope.neverReplays || (config.data === undefined && !config.signal);
+  if (config.retry === undefined && scope.fastPath && simple) {
     // Nothing to look after until the first attempt fails: a start time, and no allocation.
-    // (With a signal, our adapter gives axios a child of it: a signal shared by many calls
-    // then carries one listener, where axios alone would add one per call.)
+    // (A body is kept as the caller gave it for replays; with a signal, our adapter gives axios
+    // a child of it, so a signal shared by many calls carries one listener, not one per call.)
     if (scope.options.budget) scope.options.budget.recordRequest();
     trackFirstAttempt(config);
     return config;

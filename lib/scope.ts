@@ -25,11 +25,17 @@ export class InstanceScope {
    * before a failure: no attempt timer, no deadline, no breaker, no key to generate.
    */
   readonly fastPath: boolean;
+  /**
+   * On the fast path with `retries: 0`, no request is ever replayed: neither its body nor its
+   * signal needs looking after, and axios sends it exactly as it would without us.
+   */
+  readonly neverReplays: boolean;
 
   constructor(options: ValidatedRetryOptions) {
     this.options = this.resolve(options);
-    const { attemptTimeout, deadline, circuitBreaker, idempotencyKey } = this.options;
+    const { attemptTimeout, deadline, circuitBreaker, idempotencyKey, retries } = this.options;
     this.fastPath = attemptTimeout === undefined && deadline === undefined && !circuitBreaker && !idempotencyKey;
+    this.neverReplays = this.fastPath && retries === 0;
   }
 
   /** Options whose `budget` and `circuitBreaker` are objects or `false`, never `true`. */

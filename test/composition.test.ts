@@ -137,6 +137,32 @@ describe('composition with axios and other interceptors', () => {
     expect(seen).to.have.length(1);
   });
 
+  it('at retries: 0 sends a request exactly as bare axios does: its body, signal and adapter untouched', async () => {
+    const seen: string[] = [];
+    const capture = (headers: Record<string, unknown>) => seen.push(String(headers['content-type']));
+    const bare = axios.create({ baseURL: ORIGIN });
+    const attached = axios.create({ baseURL: ORIGIN });
+    attachRetry(attached, { retries: 0 });
+    const controller = new AbortController();
+    for (const api of [bare, attached]) {
+      nock(ORIGIN)
+        .post('/form')
+        .reply(function () {
+          capture(this.req.headers);
+          return [200, 'ok'];
+        });
+      const form = new FormData();
+      form.append('a', '1');
+      const response = await api.post('/form', form, { signal: controller.signal });
+      expect(response.config.signal).to.equal(controller.signal);
+      expect(response.config.adapter).to.deep.equal(bare.defaults.adapter);
+    }
+    // axios names its own boundary; a policy that may replay would pin one of its own instead.
+    expect(seen[0]).to.match(/boundary=axios-/);
+    expect(seen[1]?.replace(/boundary=.*/, '')).to.equal(seen[0]?.replace(/boundary=.*/, ''));
+    expect(seen[1]).to.match(/boundary=axios-\d/);
+  });
+
   it('works on the default axios export too', async () => {
     const handle = attachRetry(axios, { baseDelay: 0 });
     try {
