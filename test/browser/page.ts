@@ -2,6 +2,7 @@
  * Bundled by esbuild for the browser test: axios (its browser build) and axios-rebound, with
  * scenarios the test calls through `window.scenarios`. Each returns plain data.
  */
+import type { AxiosResponse } from 'axios';
 import axios, { isCancel } from 'axios';
 import { attachRetry, getRetryState } from '../../lib/index.js';
 
@@ -18,7 +19,63 @@ const story = (x: unknown) => {
   return state ? JSON.parse(JSON.stringify(state)) : undefined;
 };
 
+/** What an adapter reported, outermost first: each link of the cause chain's name, code and message. */
+function causes(error: unknown) {
+  const chain: { name?: string; code?: string; message?: string }[] = [];
+  for (let link = error; typeof link === 'object' && link !== null && chain.length < 8; link = (link as Error).cause) {
+    const { name, code, message } = link as { name?: unknown; code?: unknown; message?: unknown };
+    chain.push({
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof message === 'string' ? { message } : {}),
+    });
+  }
+  return chain;
+}
+
+/**
+ * A call's outcome as plain data: the response's status, or the error and its causes; `retried`
+ * holds the causes of each attempt that was retried, as `onRetry` saw them.
+ */
+async function settled(call: Promise<AxiosResponse>, retried: ReturnType<typeof causes>[]) {
+  try {
+    const response = await call;
+    return { ok: true, status: response.status, retried, state: story(response) };
+  } catch (error) {
+    return { ok: false, causes: causes(error), retried, state: story(error) };
+  }
+}
+
+/**
+ * How a fault scenario calls: `retries` and `attemptTimeout` for the client, a keyless POST or a
+ * GET; `warm`, a path to GET first (not retried, not reported) so that an idle connection waits.
+ */
+export interface FaultPlan {
+  retries: number;
+  attemptTimeout?: number;
+  post?: boolean;
+  warm?: string;
+  /** Read the body under an `onDownloadProgress` listener (the fetch adapter then streams it). */
+  read?: 'progress';
+}
+
 const scenarios = {
+  /** A call to `path` that meets a failure of the server's making, or a port nothing listens on. */
+  async fault(adapter: Adapter, base: string, path: string, plan: FaultPlan) {
+    const { retries, attemptTimeout, post, warm, read } = plan;
+    if (warm !== undefined) await axios.get(warm, { baseURL: base, adapter });
+    const retried: ReturnType<typeof causes>[] = [];
+    const api = client(adapter, base, {
+      retries,
+      ...(attemptTimeout === undefined ? {} : { attemptTimeout }),
+      onRetry: ({ error }) => {
+        retried.push(causes(error));
+      },
+    });
+    const config = read === 'progress' ? { onDownloadProgress: () => {} } : {};
+    return settled(post ? api.post(path, { amount: 5 }, config) : api.get(path, config), retried);
+  },
+
   async retries(adapter: Adapter, base: string, id: string) {
     const response = await client(adapter, base).get(`/flaky/${id}?fail=2`);
     return { status: response.status, data: response.data, state: story(response) };
