@@ -3,6 +3,7 @@ import { attemptAdapter, refusingAdapter, requestOfError, userAdapter } from './
 import type { Outcome } from './context.js';
 import { RequestContext } from './context.js';
 import { normalizeOptions } from './options.js';
+import { newIdempotencyKey } from './replay-safety.js';
 import { captureRequest, requestAfterFirstAttempt } from './request.js';
 import { handleFailure } from './retry-loop.js';
 import { InstanceScope } from './scope.js';
@@ -104,13 +105,7 @@ function startTracking(config: InternalAxiosRequestConfig, scope: InstanceScope)
     key.methods.includes((config.method ?? 'get').toUpperCase()) &&
     !config.headers.has(key.header)
   ) {
-    const generated: unknown = key.generate();
-    if (typeof generated !== 'string' || generated === '') {
-      throw new TypeError(
-        `axios-rebound: idempotencyKey.generate must return a non-empty string, got ${String(generated)}`,
-      );
-    }
-    config.headers.set(key.header, generated);
+    config.headers.set(key.header, newIdempotencyKey(key));
   }
   const context = new RequestContext(options, scope, config, captureRequest(config));
   context.adapter = attemptAdapter(context, userAdapter(config.adapter));

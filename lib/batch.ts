@@ -1,11 +1,18 @@
 import { isAxiosError } from 'axios';
-import { isAbortError, isRetryable } from './classify.js';
+import type { AttemptVerdict } from './breaker.js';
+import { CircuitBreaker } from './breaker.js';
+import { isAbortError, isTransientFailure } from './classify.js';
+import { CircuitOpenError } from './errors.js';
+import { runWithRetry } from './fn-loop.js';
 import { normalizeOptions } from './options.js';
-import type { AttemptInfo, RetryFnOptions } from './retry-fn.js';
-import { runWithRetry } from './retry-fn.js';
+import type { RetryFnOptions } from './retry-fn.js';
+import { CALL_CHECKS } from './retry-fn.js';
 import { InstanceScope } from './scope.js';
+import { stableKey } from './stable-key.js';
 import { getRetryState } from './tracking.js';
-import type { RetryState, RetryStats } from './types.js';
+import type { AttemptInfo, NormalizedRetryOptions, RetryState, RetryStats } from './types.js';
+import type { Check } from './validate.js';
+import { atLeast, checkAll, fail, fn as isFunction, optional } from './validate.js';
 
 export interface BatchOptions<I, K> extends RetryFnOptions {
   /** Items processed at once. @default 8 */
@@ -22,17 +29,35 @@ export interface BatchReport<K, R> {
   stats: RetryStats;
 }
 
+const BATCH_CHECKS: Record<string, Check> = {
+  concurrency: atLeast(1, true),
+  key: isFunction,
+  onProgress: optional(isFunction),
+  name: optional(CALL_CHECKS.name as Check),
+  signal: CALL_CHECKS.signal as Check,
+};
+
 const defaultKey = <I>(item: I): unknown =>
   typeof item === 'object' && item !== null && 'id' in item ? (item as { id: unknown }).id : item;
 
 /**
+ * What a batch runs under unless told otherwise: no budget, since a batch in which every item
+ * fails once or twice must still complete every item (a ratio of first attempts cannot allow
+ * that), and a breaker over items rather than attempts: 5 items in a row that failed for good
+ * with a transient failure (every retry spent) open it, and the items left fail fast with
+ * 'circuit-open' for 30 s, then one item probes. A flaky dependency whose retries succeed never
+ * opens it; one that is down sees about (5 + concurrency) × (retries + 1) attempts.
+ */
+const itemBreaker = () => new CircuitBreaker({ failureThreshold: 5, openMs: 30_000 });
+
+/**
  * Runs `fn` over `items`, `concurrency` at a time, each under the retry policy, and resolves
- * to a report instead of rejecting on the first failure. Only transient failures are retried:
- * for axios errors, what the interceptor would retry; for others, anything but an abort.
- * An item runs at most once per key
- * (a success is never re-run); the whole batch shares one budget and one breaker, so a
- * failing dependency stops it from hammering. Aborting `signal` stops starting items; those
- * left are reported failed with the abort reason.
+ * to a report instead of rejecting on the first failure. Failures are classified as `retry`
+ * does (an axios error as the interceptor would; anything else but an abort), and what an
+ * inner layer of axios-rebound (an attached instance) gave up on is final. An item runs at
+ * most once per key (a success is never re-run). With `idempotencyKey`, each item gets a key
+ * derived from the batch's `name` and its own key. Aborting `signal` stops starting items;
+ * those left are reported failed with the abort reason.
  */
 export async function retryBatch<I, R, K = unknown>(
   items: Iterable<I>,
@@ -40,21 +65,16 @@ export async function retryBatch<I, R, K = unknown>(
   options: BatchOptions<I, K> = {},
 ): Promise<BatchReport<K, R>> {
   const { concurrency = 8, key = defaultKey as (item: I) => K, onProgress, signal, name, ...policy } = options;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new TypeError(`axios-rebound: option "concurrency" must be an integer >= 1, got ${String(concurrency)}`);
+  checkAll('option', options as Record<string, unknown>, BATCH_CHECKS);
+  if (policy.idempotencyKey && name === undefined) {
+    fail('option', 'name', 'given with idempotencyKey: item keys are derived from it', name);
   }
+  const batchName = name ?? 'retryBatch';
   const validated = normalizeOptions(policy);
-  // Only transient failures: for axios errors the interceptor's own classification (statuses,
-  // network errors, safe methods or an idempotency key); anything else but an abort.
   const scope = new InstanceScope(
-    validated.shouldRetry
-      ? validated
-      : Object.freeze({
-          ...validated,
-          shouldRetry: ({ error }: { error: unknown }) =>
-            isAxiosError(error) ? isRetryable(error, validated) : !isAbortError(error),
-        }),
+    Object.freeze({ ...validated, budget: 'budget' in policy ? validated.budget : false }),
   );
+  const itemCircuit = 'circuitBreaker' in policy ? undefined : itemBreaker();
   const queue = new Map<K, I>();
   for (const item of items) {
     const k = key(item);
@@ -78,14 +98,28 @@ export async function retryBatch<I, R, K = unknown>(
       if (signal?.aborted) {
         report.failed.set(k, { error: signal.reason, state: undefined });
       } else {
-        try {
-          const value = await runWithRetry((info) => fn(item, info), scope, scope.options, {
-            signal,
-            name: name ?? 'retryBatch',
-          });
-          report.succeeded.set(k, value);
-        } catch (error) {
-          report.failed.set(k, { error, state: getRetryState(error) });
+        const admission = itemCircuit?.acquire(batchName) ?? { allowed: true, probe: false };
+        if (!admission.allowed) {
+          scope.settle(undefined, 'circuit-open');
+          const error = new CircuitOpenError(batchName, admission.retryAfterMs);
+          report.failed.set(k, { error, state: refusedState(scope.options.retries) });
+        } else {
+          let verdict: AttemptVerdict = 'neutral';
+          try {
+            const idempotencyKey = validated.idempotencyKey ? stableKey(batchName, k) : undefined;
+            const value = await runWithRetry((info) => fn(item, info), scope, scope.options, {
+              signal,
+              name: batchName,
+              idempotencyKey,
+            });
+            verdict = 'success';
+            report.succeeded.set(k, value);
+          } catch (error) {
+            if (isTransient(error, scope.options)) verdict = 'failure';
+            report.failed.set(k, { error, state: getRetryState(error) });
+          } finally {
+            itemCircuit?.record(batchName, verdict, admission.probe);
+          }
         }
       }
       settle();
@@ -94,4 +128,13 @@ export async function retryBatch<I, R, K = unknown>(
   await Promise.all(Array.from({ length: Math.min(concurrency, pending.length) }, worker));
   report.stats = scope.stats();
   return report;
+}
+
+/** A failure that says the dependency is struggling: transient for axios errors, anything but an abort otherwise. */
+function isTransient(error: unknown, options: NormalizedRetryOptions): boolean {
+  return isAxiosError(error) ? isTransientFailure(error, options) : !isAbortError(error);
+}
+
+function refusedState(retries: number): RetryState {
+  return { attempt: 0, retries, startedAt: Date.now(), history: [], stopReason: 'circuit-open' };
 }

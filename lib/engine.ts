@@ -2,6 +2,7 @@ import type { InternalAxiosRequestConfig } from 'axios';
 import type { CircuitBreaker, CircuitTransition } from './breaker.js';
 import type { Subject } from './log.js';
 import { budgetLine, giveUpLevel, giveUpLine, log } from './log.js';
+import { markGivenUp } from './tracking.js';
 import type { FailureContext, NormalizedRetryOptions, RetryState, StopReason } from './types.js';
 
 /**
@@ -53,6 +54,7 @@ export async function stopRetrying(
 ): Promise<never> {
   const { options, state } = call;
   state.stopReason = reason;
+  markGivenUp(state);
   if (about) {
     const level = giveUpLevel(state, reason);
     if (level) log(options.logger, level, giveUpLine(about.subject, state, reason));

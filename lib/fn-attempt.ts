@@ -1,11 +1,9 @@
 import type { CallerAbort } from './abort.js';
-import type { AttemptVerdict } from './breaker.js';
 import { describeFailure, isAbortError } from './classify.js';
 import { monotonicNow } from './clock.js';
-import type { AttemptInfo } from './retry-fn.js';
 import type { InstanceScope } from './scope.js';
 import { AttemptTimer, attemptLimit, timeoutMessage } from './timers.js';
-import type { NormalizedRetryOptions, RetryState } from './types.js';
+import type { AttemptInfo, NormalizedRetryOptions, RetryState } from './types.js';
 
 /** One call of `retry(fn)`: its options, its story, when it started, and the caller's signal. */
 export interface FnRun {
@@ -19,14 +17,15 @@ export type AttemptOutcome<T> = { value: T } | { error: unknown; aborted: boolea
 
 /**
  * One attempt of `fn`, bounded by its timer, and its one owner: whatever happens, its `finally`
- * clears the timer, counts and records the attempt, and tells the breaker (`verdict`), so a
- * half-open circuit's probe slot is always returned.
+ * clears the timer, counts and records the attempt, and tells the breaker how it ended
+ * (`ended`: `undefined` for a success), so a half-open circuit's probe slot is always returned.
  */
 export async function attempt<T>(
   fn: (info: AttemptInfo) => T | Promise<T>,
   run: FnRun,
   scope: InstanceScope,
-  verdict: (verdict: AttemptVerdict) => void,
+  idempotencyKey: string | undefined,
+  ended: (failure: { error: unknown; aborted: boolean } | undefined) => void,
 ): Promise<AttemptOutcome<T>> {
   const { options, state, abort } = run;
   state.attempt += 1;
@@ -35,7 +34,10 @@ export async function attempt<T>(
   const timer = new AttemptTimer(limit?.ms, abort);
   let outcome: AttemptOutcome<T> = { error: undefined, aborted: false, deadline: false };
   try {
-    const value = await race(timer.signal, () => fn(Object.freeze({ attempt: state.attempt, signal: timer.signal })));
+    const info: AttemptInfo = { attempt: state.attempt, signal: timer.signal };
+    const value = await race(timer.signal, () =>
+      fn(Object.freeze(idempotencyKey === undefined ? info : { ...info, idempotencyKey })),
+    );
     outcome = { value };
   } catch (caught) {
     const error =
@@ -56,7 +58,7 @@ export async function attempt<T>(
         ? { attempt: state.attempt, durationMs }
         : { attempt: state.attempt, durationMs, ...describeFailure(outcome.error) },
     );
-    verdict('value' in outcome ? 'success' : outcome.aborted ? 'neutral' : 'failure');
+    ended('value' in outcome ? undefined : outcome);
   }
   return outcome;
 }

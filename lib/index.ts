@@ -15,10 +15,11 @@ export type { PlannedAttempt, PolicyExplanation } from './explain.js';
 export { explainPolicy } from './explain.js';
 export { DEFAULTS } from './options.js';
 export { parseRetryAfter } from './retry-after.js';
-export type { AttemptInfo, RetryFnOptions } from './retry-fn.js';
+export type { RetryFnOptions } from './retry-fn.js';
 export { retry, withRetry } from './retry-fn.js';
 export { getRetryState } from './tracking.js';
 export type {
+  AttemptInfo,
   AttemptRecord,
   BackoffContext,
   BackoffFunction,

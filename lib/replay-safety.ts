@@ -1,5 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
-import type { NormalizedRetryOptions } from './types.js';
+import type { IdempotencyKeyOptions, NormalizedRetryOptions } from './types.js';
 
 /*
  * Whether a request may be sent again at all, whatever went wrong: its method, its idempotency
@@ -30,4 +30,13 @@ export function isReplayableBody(data: unknown): boolean {
   if (typeof data !== 'object' || data === null) return true;
   const body = data as { pipe?: unknown; getReader?: unknown };
   return typeof body.pipe !== 'function' && typeof body.getReader !== 'function';
+}
+
+/** A fresh key from the configured generator, which must give a non-empty string. */
+export function newIdempotencyKey(options: Pick<IdempotencyKeyOptions, 'generate'>): string {
+  const key: unknown = options.generate();
+  if (typeof key !== 'string' || key === '') {
+    throw new TypeError(`axios-rebound: idempotencyKey.generate must return a non-empty string, got ${String(key)}`);
+  }
+  return key;
 }

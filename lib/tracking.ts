@@ -109,6 +109,24 @@ export function succeededFirstTime(
   track(config, new FirstAttemptSuccess(retries, wallStartOf(config), durationMs, response.status));
 }
 
+/** When each call that gave up did so, on the monotonic clock. */
+const givenUpAt = new WeakMap<RetryState, number>();
+
+/** Records that the call whose story is `state` has given up, now. */
+export function markGivenUp(state: RetryState): void {
+  givenUpAt.set(state, monotonicNow());
+}
+
+/**
+ * The story of an inner layer of ours (the interceptor, an inner `retry`) that gave up on
+ * `error` since `sinceMono`; `undefined` when none did (an error of the caller's, a request
+ * sent with `retry: false`, or an old error thrown again).
+ */
+export function innerGiveUp(error: unknown, sinceMono: number): RetryState | undefined {
+  const state = getRetryState(error);
+  return state?.stopReason !== undefined && (givenUpAt.get(state) ?? -Infinity) >= sinceMono ? state : undefined;
+}
+
 /** Stories of failures that are not axios requests (`retry(fn)`), by the error thrown. */
 const fnStates = new WeakMap<object, RetryState>();
 

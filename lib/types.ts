@@ -12,6 +12,8 @@ export type StopReason =
   | 'body-not-replayable'
   | 'budget'
   | 'circuit-open'
+  /** Under `retry`, `withRetry` or `retryBatch`: an inner layer of axios-rebound (the interceptor, an inner `retry`) had already given up on this error. */
+  | 'already-retried'
   /** A hook of the call's (`shouldRetry`, `onRetry`, a backoff function) threw: the call rejects with its error. */
   | 'hook-error';
 
@@ -68,6 +70,22 @@ export interface RetryState {
   idempotencyKey?: string;
   stopReason?: StopReason;
   history: AttemptRecord[];
+  /** With `stopReason: 'already-retried'`: the story of the inner layer that gave up first. */
+  inner?: RetryState;
+}
+
+/** What the function run by `retry`, `withRetry` or `retryBatch` is told about its attempt. Frozen. */
+export interface AttemptInfo {
+  /** 1 is the first attempt. */
+  readonly attempt: number;
+  /** Aborts when the caller aborts, or when `attemptTimeout` or the `deadline` runs out. */
+  readonly signal: AbortSignal;
+  /**
+   * With `idempotencyKey` on: the same key on every attempt of the call (under `retryBatch`,
+   * derived from the batch's `name` and the item's key, so a re-run sends the same keys).
+   * Send it with the request, e.g. as the `Idempotency-Key` header.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** Given to `shouldRetry`: the attempt that just failed. Frozen. */
