@@ -1,8 +1,9 @@
 /**
- * npm run bench [-- overhead|memory|flaky|outage|herd ...] [--rounds N] [--quick]
+ * npm run bench [-- overhead|memory|flaky|outage|herd|batch ...] [--rounds N] [--quick]
  * Runs the named steps (all by default), prints their tables and writes bench/RESULTS.md.
  */
 import { parseArgs } from 'node:util';
+import { batch } from './batch.js';
 import { flaky } from './flaky.js';
 import { herd } from './herd.js';
 import { memory } from './memory.js';
@@ -22,6 +23,7 @@ const steps: Record<string, () => Promise<string>> = {
   flaky: () => flaky({ rounds: Math.min(rounds, 5) }),
   outage: () => outage({ rounds: Math.min(rounds, 3) }),
   herd: () => herd({ runs: quick ? 20 : 100 }),
+  batch: () => batch({ rounds: quick ? 1 : 3 }),
 };
 const chosen = positionals.length ? positionals : Object.keys(steps);
 for (const name of chosen) {

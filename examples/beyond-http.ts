@@ -35,7 +35,6 @@ const docs = Array.from({ length: 20 }, (_, i) => ({ id: `doc-${i}` }));
 const report = await retryBatch(docs, async (doc) => (await api.get(`/embed/${doc.id}`)).data, {
   concurrency: 4,
   baseDelay: 10,
-  budget: false,
 });
 server.close();
 console.log(`2. retryBatch: ${report.succeeded.size} succeeded, ${report.failed.size} failed`);
