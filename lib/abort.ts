@@ -53,7 +53,13 @@ export class CallerAbort {
   readonly signal: AbortSignal | undefined;
   readonly #token: CancelTokenLike | undefined;
 
-  constructor(signal: unknown, cancelToken: unknown) {
+  constructor(
+    /** The signal and token as the config gave them, listenable or not. */
+    readonly givenSignal: unknown,
+    readonly givenToken: unknown,
+  ) {
+    const signal = givenSignal;
+    const cancelToken = givenToken;
     // axios also accepts signal-like objects without listeners; only a real one can cut a wait short.
     this.signal =
       typeof (signal as AbortSignal | undefined)?.addEventListener === 'function' ? (signal as AbortSignal) : undefined;
@@ -61,6 +67,11 @@ export class CallerAbort {
       typeof (cancelToken as CancelTokenLike | undefined)?.subscribe === 'function'
         ? (cancelToken as CancelTokenLike)
         : undefined;
+  }
+
+  /** The call can be cancelled at all (it has a signal or a token). */
+  get cancellable(): boolean {
+    return this.signal !== undefined || this.#token !== undefined;
   }
 
   get aborted(): boolean {

@@ -1,5 +1,5 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { attemptAdapter, refusingAdapter, requestOfError, userAdapter } from './attempt.js';
+import { attemptAdapter, refusingAdapter, requestOfError, restoreUserAdapter, userAdapter } from './attempt.js';
 import type { Outcome } from './context.js';
 import { RequestContext } from './context.js';
 import { normalizeOptions } from './options.js';
@@ -36,9 +36,18 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
     );
   }
   const scope = new InstanceScope(normalizeOptions(options));
-  const requestId = instance.interceptors.request.use((config) => beforeAttempt(config, scope), rethrow, {
-    synchronous: true,
-  });
+  // Request interceptors registered before ours run after ours (axios runs them in reverse).
+  const handlers = (instance.interceptors.request as { handlers?: unknown[] }).handlers;
+  const laterInterceptors = () => {
+    if (!handlers) return true;
+    for (let i = 0; i < requestId; i++) if (handlers[i]) return true;
+    return false;
+  };
+  const requestId = instance.interceptors.request.use(
+    (config) => beforeAttempt(config, scope, laterInterceptors),
+    rethrow,
+    { synchronous: true },
+  );
   const responseId = instance.interceptors.response.use(
     (response) => afterSuccess(response, scope, instance),
     (error: unknown) => afterFailure(error, scope, instance),
@@ -52,8 +61,10 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
       if (detached) return;
       detached = true;
       instance.interceptors.request.eject(requestId);
-      instance.interceptors.response.eject(responseId);
       attached.delete(instance);
+      // The response interceptor stays until the calls under way have ended: their replays'
+      // outcomes must still come back through it, or later interceptors would see them twice.
+      scope.whenIdle(() => instance.interceptors.response.eject(responseId));
     },
   });
 }
@@ -67,18 +78,28 @@ function rethrow(error: unknown): never {
  * The request interceptor: tracks a new call, or lets one of our replays through. It never
  * throws: a problem with the call (a bad per-request option) fails it through its adapter.
  */
-function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope): InternalAxiosRequestConfig {
-  const replay = takeReplay(config);
+function beforeAttempt(
+  config: InternalAxiosRequestConfig,
+  scope: InstanceScope,
+  laterInterceptors: () => boolean,
+): InternalAxiosRequestConfig {
+  const replay = takeReplay(config, scope);
   if (replay) {
     track(config, replay.context);
     return config;
   }
-  // A fresh call, even if the config comes back from an earlier one (an auth refresh re-sends it).
+  // A fresh call, even if the config comes back from an earlier one (an auth refresh re-sends
+  // it, or a user's interceptor copied a replay's, adapter included).
+  restoreUserAdapter(config);
   if (config.retry === false) {
     track(config, undefined);
     return config;
   }
-  const simple = scope.neverReplays || (config.data === undefined && !config.signal);
+  scope.begin();
+  // A replay is derived from the call as first seen: without a body, a signal, a token or a
+  // request interceptor that runs after ours, the failed config is just that.
+  const simple =
+    scope.neverReplays || (config.data === undefined && !config.signal && !config.cancelToken && !laterInterceptors());
   if (config.retry === undefined && scope.fastPath && simple) {
     // Nothing to look after until the first attempt fails: a start time, and no allocation.
     // (A body is kept as the caller gave it for replays; with a signal, our adapter gives axios
@@ -91,7 +112,7 @@ function beforeAttempt(config: InternalAxiosRequestConfig, scope: InstanceScope)
     return startTracking(config, scope);
   } catch (error) {
     track(config, undefined);
-    config.adapter = refusingAdapter(error, userAdapter(config.adapter));
+    config.adapter = refusingAdapter(error, userAdapter(config.adapter), scope);
     return config;
   }
 }

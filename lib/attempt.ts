@@ -1,5 +1,6 @@
 import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import axios, { AxiosError, isAxiosError } from 'axios';
+import { CallerAbort } from './abort.js';
 import type { AttemptVerdict } from './breaker.js';
 import { isTransientFailure } from './classify.js';
 import { monotonicNow } from './clock.js';
@@ -7,8 +8,9 @@ import type { Outcome, RequestContext } from './context.js';
 import { admitAttempt } from './engine.js';
 import { CircuitOpenError, canceledError, isCanceled } from './errors.js';
 import { pinBoundary } from './request.js';
+import type { InstanceScope } from './scope.js';
 import type { AttemptLimit } from './timers.js';
-import { AttemptTimer, attemptLimit, timeoutMessage } from './timers.js';
+import { AttemptTimer, attemptLimit, race, timeoutMessage } from './timers.js';
 import { takeReplay, track } from './tracking.js';
 import type { NormalizedRetryOptions } from './types.js';
 
@@ -53,8 +55,11 @@ export function attemptAdapter(context: RequestContext, base: AdapterConfig): Ax
  * interceptor reports a problem (a bad per-request option), since it never throws (axios
  * before 1.19 calls an absent rejection handler of a synchronous interceptor and breaks).
  */
-export function refusingAdapter(error: unknown, base: AdapterConfig): AxiosAdapter {
-  const adapter: AxiosAdapter = () => Promise.reject(error);
+export function refusingAdapter(error: unknown, base: AdapterConfig, scope: InstanceScope): AxiosAdapter {
+  const adapter: AxiosAdapter = () => {
+    scope.settle(undefined, 'not-retryable');
+    return Promise.reject(error);
+  };
   bases.set(adapter, base);
   return adapter;
 }
@@ -64,21 +69,52 @@ export function userAdapter(adapter: AdapterConfig): AdapterConfig {
   return typeof adapter === 'function' && bases.has(adapter) ? bases.get(adapter) : adapter;
 }
 
+/** Puts the user's adapter back in `config` in place of one of ours, if it carries one. */
+export function restoreUserAdapter(config: InternalAxiosRequestConfig): void {
+  const { adapter } = config;
+  if (typeof adapter !== 'function' || !bases.has(adapter)) return;
+  const base = bases.get(adapter);
+  if (base === undefined) delete config.adapter;
+  else config.adapter = base;
+}
+
 async function runAttempt(
   context: RequestContext,
   config: InternalAxiosRequestConfig,
   base: AdapterConfig,
 ): Promise<AxiosResponse> {
   // A replay sent after detach() meets none of our interceptors: take its ticket here.
-  takeReplay(config);
+  takeReplay(config, context.scope);
   track(config, context);
+  try {
+    return await sendAttempt(context, config, base);
+  } finally {
+    // Nothing of ours outlives the attempt in the user's config but the hidden tracking.
+    restoreUserAdapter(config);
+  }
+}
+
+async function sendAttempt(
+  context: RequestContext,
+  config: InternalAxiosRequestConfig,
+  base: AdapterConfig,
+): Promise<AxiosResponse> {
   const { options, state } = context;
-  const probe = admit(context, config);
+  // A request interceptor that runs after ours may have given the attempt a signal of its own.
+  if (config.signal !== context.abort.givenSignal || config.cancelToken !== context.abort.givenToken) {
+    context.abort = new CallerAbort(config.signal, config.cancelToken);
+  }
   const startedMono = monotonicNow();
+  const limit = attemptLimit(options, context.startedMono, startedMono);
+  // No time left (a slow request interceptor held the replay): nothing is sent.
+  if (limit?.isDeadline && limit.ms <= 0) {
+    context.notSent = 'deadline';
+    throw owned(new AxiosError(timeoutMessage(limit, options), AxiosError.ETIMEDOUT, config), context);
+  }
+  const probe = admit(context, config);
   state.attempt += 1;
   if (state.attempt === 1 && options.budget) options.budget.recordRequest();
   context.deadlineReached = false;
-  const limit = attemptLimit(options, context.startedMono, startedMono);
   let timer: AttemptTimer | undefined;
   let sent: InternalAxiosRequestConfig | undefined;
   let outcome: Outcome = { error: undefined };
@@ -94,8 +130,16 @@ async function runAttempt(
       context.request.boundary,
     );
     // The attempt's signal goes to the adapter in a copy: the user's config keeps the caller's.
-    sent = timer ? { ...config, signal: timer.signal } : config;
-    const response = await adapter(sent);
+    const attempt = timer ? { ...config, signal: timer.signal } : config;
+    sent = attempt;
+    // An adapter that ignores the signal is not waited for past the attempt's end.
+    const response = timer
+      ? await race(
+          timer.signal,
+          () => adapter(attempt),
+          () => canceledError(undefined, config),
+        )
+      : await adapter(attempt);
     if (response.config === sent) response.config = config;
     outcome = { response };
     return response;
@@ -105,9 +149,6 @@ async function runAttempt(
     throw error;
   } finally {
     timer?.dispose();
-    // Nothing of ours outlives the attempt in the user's config but the hidden tracking.
-    if (base === undefined) delete config.adapter;
-    else config.adapter = base;
     context.scope.attempts += 1;
     context.recordAttempt(outcome, startedMono);
     const breaker = options.circuitBreaker;
@@ -115,6 +156,12 @@ async function runAttempt(
       context.scope.report(breaker.record(context.circuitKey, verdictOf(outcome, options), probe), options);
     }
   }
+}
+
+/** Remembers `error` as the call's own, so a user's interceptor that wraps it still leads back. */
+function owned<E extends object>(error: E, context: RequestContext): E {
+  failures.set(error, context);
+  return error;
 }
 
 /**
@@ -145,8 +192,7 @@ function ownError(
   } else {
     return caught;
   }
-  failures.set(error as object, context);
-  return error;
+  return owned(error as object, context);
 }
 
 /**
@@ -157,11 +203,16 @@ function admit(context: RequestContext, config: InternalAxiosRequestConfig): boo
   const { options, scope } = context;
   const breaker = options.circuitBreaker;
   if (!breaker) return false;
-  context.circuitKey ??= breaker.keyOf(config);
+  try {
+    context.circuitKey ??= breaker.keyOf(config);
+  } catch (error) {
+    // The user's key function threw: the call ends with its error, still counted.
+    throw typeof error === 'object' && error !== null ? owned(error, context) : error;
+  }
   const admission = admitAttempt(breaker, context.circuitKey, (t) => scope.report(t, options));
   if (admission.allowed) return admission.probe;
-  context.refused = true;
-  throw new CircuitOpenError(context.circuitKey, admission.retryAfterMs, config);
+  context.notSent = 'circuit-open';
+  throw owned(new CircuitOpenError(context.circuitKey, admission.retryAfterMs, config), context);
 }
 
 /** The adapter axios would have used: the user's (or the instance's) choice, resolved as axios does. */

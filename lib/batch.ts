@@ -4,7 +4,8 @@ import { CircuitBreaker } from './breaker.js';
 import { isAbortError, isTransientFailure } from './classify.js';
 import { CircuitOpenError } from './errors.js';
 import { runWithRetry } from './fn-loop.js';
-import { normalizeOptions } from './options.js';
+import { observe } from './log.js';
+import { normalizeOptions, OPTION_NAMES } from './options.js';
 import type { RetryFnOptions } from './retry-fn.js';
 import { CALL_CHECKS } from './retry-fn.js';
 import { InstanceScope } from './scope.js';
@@ -12,7 +13,7 @@ import { stableKey } from './stable-key.js';
 import { getRetryState } from './tracking.js';
 import type { AttemptInfo, NormalizedRetryOptions, RetryState, RetryStats } from './types.js';
 import type { Check } from './validate.js';
-import { atLeast, checkAll, fail, fn as isFunction, optional } from './validate.js';
+import { atLeast, checkAll, fail, fn as isFunction, optional, rejectUnknown } from './validate.js';
 
 export interface BatchOptions<I, K> extends RetryFnOptions {
   /** Items processed at once. @default 8 */
@@ -65,6 +66,7 @@ export async function retryBatch<I, R, K = unknown>(
   options: BatchOptions<I, K> = {},
 ): Promise<BatchReport<K, R>> {
   const { concurrency = 8, key = defaultKey as (item: I) => K, onProgress, signal, name, ...policy } = options;
+  rejectUnknown('option', options, [...OPTION_NAMES, ...Object.keys(BATCH_CHECKS)]);
   checkAll('option', options as Record<string, unknown>, BATCH_CHECKS);
   if (policy.idempotencyKey && name === undefined) {
     fail('option', 'name', 'given with idempotencyKey: item keys are derived from it', name);
@@ -83,8 +85,9 @@ export async function retryBatch<I, R, K = unknown>(
   const report: BatchReport<K, R> = { succeeded: new Map(), failed: new Map(), stats: scope.stats() };
   const pending = [...queue.entries()];
   let next = 0;
+  // An observer: what it throws is reported once and stops nothing.
   const settle = () =>
-    onProgress?.({
+    observe(onProgress, 'onProgress', {
       done: report.succeeded.size + report.failed.size,
       total: queue.size,
       succeeded: report.succeeded.size,
@@ -100,6 +103,7 @@ export async function retryBatch<I, R, K = unknown>(
       } else {
         const admission = itemCircuit?.acquire(batchName) ?? { allowed: true, probe: false };
         if (!admission.allowed) {
+          scope.begin();
           scope.settle(undefined, 'circuit-open');
           const error = new CircuitOpenError(batchName, admission.retryAfterMs);
           report.failed.set(k, { error, state: refusedState(scope.options.retries) });

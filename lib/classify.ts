@@ -89,6 +89,16 @@ export function isRetryable(error: unknown, options: ClassifyOptions): boolean {
 }
 
 /**
+ * May this failed request be sent again at all, whatever `shouldRetry` says: its method is
+ * safe to repeat, it carries an idempotency key, or the server never processed it (a refused
+ * HTTP/2 stream). A POST without a key is never sent twice.
+ */
+export function mayResend(error: unknown, options: ClassifyOptions): boolean {
+  if (!isAxiosError(error) || !error.config) return false;
+  return isSafeToRepeat(error.config, options) || failureKind(error, options) === 'unprocessed';
+}
+
+/**
  * A failure that says the service is struggling rather than that the request is wrong: a
  * status in `statusCodes`, or no (complete) response at all: reset, refused, timeout, a body
  * cut off. What the circuit breaker counts, whatever the method.

@@ -1,5 +1,6 @@
 import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { CallerAbort } from './abort.js';
+import { markStarted } from './call-order.js';
 import { describeFailure, idempotencyKeyOf } from './classify.js';
 import { monotonicNow } from './clock.js';
 import type { UserRequest } from './request.js';
@@ -17,8 +18,8 @@ export class RequestContext {
   readonly state: RetryState;
   /** When the call started, on the monotonic clock: what the deadline counts from. */
   readonly startedMono: number;
-  /** The caller's signal and cancel token. */
-  readonly abort: CallerAbort;
+  /** The caller's signal and cancel token (as the last attempt's config carried them). */
+  abort: CallerAbort;
   /** Set while a replay is in flight: the replay's interceptor hands its outcome here. */
   capture: ((outcome: Outcome) => void) | undefined;
   /** Set when the last attempt was cut short by the deadline. */
@@ -27,8 +28,8 @@ export class RequestContext {
   circuitKey: string | undefined;
   /** The adapter that runs this request's attempts (see attempt.ts); set by its maker. */
   adapter: AxiosAdapter | undefined;
-  /** The circuit refused the last attempt: nothing was sent. */
-  refused = false;
+  /** Why the last attempt was not sent at all (the circuit refused it, no time was left). */
+  notSent: 'circuit-open' | 'deadline' | undefined;
   /** The call has ended, one way or the other: see `InstanceScope.settle`. */
   settled = false;
 
@@ -45,6 +46,7 @@ export class RequestContext {
     this.startedMono = startedMono;
     this.abort = new CallerAbort(config.signal, config.cancelToken);
     this.state = { attempt: 0, retries: options.retries, startedAt, history: [] };
+    markStarted(this.state);
     const idempotencyKey = idempotencyKeyOf(config, options);
     if (idempotencyKey !== undefined) this.state.idempotencyKey = idempotencyKey;
   }

@@ -1,8 +1,9 @@
 import type { InternalAxiosRequestConfig } from 'axios';
+import type { CallerAbort } from './abort.js';
 import type { CircuitBreaker, CircuitTransition } from './breaker.js';
 import type { Subject } from './log.js';
 import { budgetLine, giveUpLevel, giveUpLine, log } from './log.js';
-import { markGivenUp } from './tracking.js';
+import { within } from './timers.js';
 import type { FailureContext, NormalizedRetryOptions, RetryState, StopReason } from './types.js';
 
 /**
@@ -47,18 +48,23 @@ export function failureContext(
  * caller's `finally` counts the call in the stats.
  */
 export async function stopRetrying(
-  call: { readonly options: NormalizedRetryOptions; readonly state: RetryState },
+  call: { readonly options: NormalizedRetryOptions; readonly state: RetryState; readonly abort: CallerAbort },
   error: unknown,
   reason: StopReason,
   about: { readonly subject: Subject; readonly config: InternalAxiosRequestConfig | undefined } | undefined,
+  timeLeftMs: number | undefined,
 ): Promise<never> {
   const { options, state } = call;
   state.stopReason = reason;
-  markGivenUp(state);
+  const { onGiveUp } = options;
   if (about) {
     const level = giveUpLevel(state, reason);
     if (level) log(options.logger, level, giveUpLine(about.subject, state, reason));
-    await options.onGiveUp?.(Object.freeze({ ...failureContext(state, error, about.config), stopReason: reason }));
+    if (onGiveUp) {
+      const ctx = Object.freeze({ ...failureContext(state, error, about.config), stopReason: reason });
+      // Awaited, but not past the deadline or the caller's abort: the call ends with its error then.
+      await within(timeLeftMs, call.abort, () => onGiveUp(ctx));
+    }
   }
   throw error;
 }

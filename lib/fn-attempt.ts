@@ -2,7 +2,7 @@ import type { CallerAbort } from './abort.js';
 import { describeFailure, isAbortError } from './classify.js';
 import { monotonicNow } from './clock.js';
 import type { InstanceScope } from './scope.js';
-import { AttemptTimer, attemptLimit, timeoutMessage } from './timers.js';
+import { AttemptTimer, attemptLimit, race, timeoutMessage } from './timers.js';
 import type { AttemptInfo, NormalizedRetryOptions, RetryState } from './types.js';
 
 /** One call of `retry(fn)`: its options, its story, when it started, and the caller's signal. */
@@ -61,32 +61,4 @@ export async function attempt<T>(
     ended('value' in outcome ? undefined : outcome);
   }
   return outcome;
-}
-
-/**
- * Runs `fn`, and rejects as soon as `signal` aborts even if `fn` ignores it (its late result is
- * then dropped, and its late failure handled).
- */
-function race<T>(signal: AbortSignal, fn: () => T | Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const settle = () => signal.removeEventListener('abort', onAbort);
-    Promise.resolve()
-      .then(fn)
-      .then(
-        (value) => {
-          settle();
-          resolve(value);
-        },
-        (error: unknown) => {
-          settle();
-          reject(error);
-        },
-      );
-  });
 }

@@ -1,7 +1,8 @@
 import { isAxiosError } from 'axios';
 import { CallerAbort } from './abort.js';
 import type { AttemptVerdict } from './breaker.js';
-import { isAbortError, isRetryable, isTransientFailure } from './classify.js';
+import { gaveUpInside, markStarted } from './call-order.js';
+import { isAbortError, isRetryable, isTransientFailure, mayResend } from './classify.js';
 import { monotonicNow } from './clock.js';
 import { decide } from './decision.js';
 import { admitAttempt, failureContext, reserveRetry, stopRetrying } from './engine.js';
@@ -11,8 +12,8 @@ import { attempt } from './fn-attempt.js';
 import type { Subject } from './log.js';
 import { log, retryLine, successLine } from './log.js';
 import type { InstanceScope } from './scope.js';
-import { sleep } from './timers.js';
-import { innerGiveUp, rememberState } from './tracking.js';
+import { sleep, within } from './timers.js';
+import { getRetryState, rememberState } from './tracking.js';
 import type { AttemptInfo, NormalizedRetryOptions, RetryState, StopReason } from './types.js';
 
 /** One call of `retry`, `withRetry` or a `retryBatch` item. */
@@ -34,6 +35,9 @@ export async function runWithRetry<T>(
   call: FnCall,
 ): Promise<T> {
   const state: RetryState = { attempt: 0, retries: options.retries, startedAt: Date.now(), history: [] };
+  if (call.idempotencyKey !== undefined) state.idempotencyKey = call.idempotencyKey;
+  markStarted(state);
+  scope.begin();
   const run: FnRun = { options, state, startedMono: monotonicNow(), abort: new CallerAbort(call.signal, undefined) };
   let result: 'success' | StopReason = 'hook-error';
   try {
@@ -61,16 +65,20 @@ async function attemptUntilDone<T>(
   };
   const key = options.circuitBreaker ? call.name : undefined;
   const report = (t: Parameters<InstanceScope['report']>[0]) => scope.report(t, options);
+  const timeLeft = () =>
+    options.deadline === undefined ? undefined : options.deadline - (monotonicNow() - run.startedMono);
   const fail = (error: unknown, reason: StopReason): Promise<never> =>
-    stopRetrying(run, error, reason, { subject, config: undefined });
+    stopRetrying(run, error, reason, { subject, config: undefined }, timeLeft());
   if (options.budget) options.budget.recordRequest();
   let lastError: unknown;
   for (;;) {
+    // No time left: nothing is started.
+    if (state.attempt && (timeLeft() ?? Infinity) <= 0) return fail(lastError, 'deadline');
     const admission = admitAttempt(options.circuitBreaker, key, report);
     if (!admission.allowed) {
       return fail(state.attempt ? lastError : new CircuitOpenError(call.name, admission.retryAfterMs), 'circuit-open');
     }
-    const started = monotonicNow();
+    const started = markStarted();
     const outcome = await attempt(fn, run, scope, call.idempotencyKey, (error) => {
       if (options.circuitBreaker && key !== undefined) {
         report(options.circuitBreaker.record(key, verdictOf(error, options), admission.probe));
@@ -84,24 +92,32 @@ async function attemptUntilDone<T>(
     const { error } = outcome;
     lastError = error;
     // Retry at one layer: what an inner layer of ours gave up on is final here too.
-    const inner = innerGiveUp(error, started);
-    if (inner) {
+    const inner = getRetryState(error);
+    if (gaveUpInside(inner, started)) {
       state.inner = inner;
       return fail(error, 'already-retried');
     }
     const canceled = outcome.aborted || abort.aborted;
     const exhausted = state.attempt > options.retries;
-    const retryable =
-      !canceled &&
-      (options.shouldRetry
-        ? exhausted || (await options.shouldRetry(failureContext(state, error, undefined)))
-        : isFailureRetryable(error, options));
+    let retryable: boolean;
+    if (canceled) retryable = false;
+    else if (!options.shouldRetry) retryable = isFailureRetryable(error, options);
+    else if (isAxiosError(error) && !mayResend(error, options)) retryable = false;
+    else if (exhausted) retryable = true;
+    else {
+      const { shouldRetry } = options;
+      const ctx = failureContext(state, error, undefined);
+      const verdict = await within(timeLeft(), abort, () => shouldRetry(ctx));
+      if ('stopped' in verdict)
+        return fail(verdict.stopped === 'aborted' ? abortReason(abort) : error, verdict.stopped);
+      retryable = verdict.value === true;
+    }
     const decision = decide(
       {
         attempt: state.attempt,
         canceled,
         deadlineReached: outcome.deadline,
-        retryable: retryable === true,
+        retryable,
         bodyReplayable: true,
         retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
         previousDelay: state.history[state.history.length - 2]?.delayMs,
@@ -114,7 +130,14 @@ async function attemptUntilDone<T>(
     if (!reserveRetry(options)) return fail(error, 'budget');
     if (record) record.delayMs = decision.delayMs;
     log(options.logger, 'warn', retryLine(subject, state, decision.delayMs));
-    await options.onRetry?.(Object.freeze({ ...failureContext(state, error, undefined), delayMs: decision.delayMs }));
+    const { onRetry } = options;
+    if (onRetry) {
+      const ctx = Object.freeze({ ...failureContext(state, error, undefined), delayMs: decision.delayMs });
+      const hooked = await within(timeLeft(), abort, () => onRetry(ctx));
+      if ('stopped' in hooked) return fail(hooked.stopped === 'aborted' ? abortReason(abort) : error, hooked.stopped);
+    }
+    // The hook took its time: the wait must still end before the deadline.
+    if ((timeLeft() ?? Infinity) <= decision.delayMs) return fail(error, 'deadline');
     try {
       await sleep(decision.delayMs, abort, (reason) => reason ?? abortError());
     } catch (aborted) {
@@ -145,4 +168,9 @@ function verdictOf(
 
 function abortError(): Error {
   return Object.assign(new Error('aborted'), { name: 'AbortError' });
+}
+
+/** What a call its caller aborted rejects with: the signal's reason. */
+function abortReason(abort: CallerAbort): unknown {
+  return abort.reason ?? abortError();
 }

@@ -17,21 +17,28 @@ type Level = 'info' | 'warn' | 'error';
 export function log(logger: Logger | undefined, level: Level, line: string): void {
   const write = logger?.[level];
   if (typeof write !== 'function') return;
-  try {
-    write.call(logger, line);
-  } catch (error) {
-    reportOnce(write, `logger.${level}`, error);
-  }
+  observe((text: string) => write.call(logger, text), `logger.${level}`, line, write);
 }
 
-/** Calls an observer hook (say `onCircuitStateChange`); what it throws or rejects with is contained. */
-export function observe<A>(hook: ((arg: A) => unknown) | undefined, name: string, arg: A): void {
-  if (!hook) return;
+/**
+ * Calls an observer (a logger's method, `onCircuitStateChange`, `onProgress`): what it throws,
+ * or the promise (any thenable) it returns rejects with, is contained and reported once per
+ * observer (`reported`, the hook itself by default).
+ */
+export function observe<A>(
+  hook: ((arg: A) => unknown) | undefined,
+  name: string,
+  arg: A,
+  reported: object | undefined = hook,
+): void {
+  if (!hook || !reported) return;
   try {
-    const result = hook(arg);
-    if (result instanceof Promise) result.catch((error: unknown) => reportOnce(hook, name, error));
+    const result = hook(arg) as { then?: unknown } | undefined;
+    if (typeof result?.then === 'function') {
+      (result as PromiseLike<unknown>).then(undefined, (error: unknown) => reportOnce(reported, name, error));
+    }
   } catch (error) {
-    reportOnce(hook, name, error);
+    reportOnce(reported, name, error);
   }
 }
 

@@ -75,7 +75,8 @@ const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
   onCircuitStateChange: hook,
 };
 
-const KNOWN = Object.keys(CHECKS);
+/** Every option name of the retry policy. */
+export const OPTION_NAMES: readonly string[] = Object.keys(CHECKS);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false;
@@ -112,7 +113,7 @@ export function normalizeOptions(
   if (input === undefined) return base;
   if (!isPlainObject(input)) throw new TypeError(`axios-rebound: ${name} must be an object, got ${shown(input)}`);
   const given = input as Record<string, unknown>;
-  rejectUnknown('option', given, KNOWN);
+  rejectUnknown('option', given, OPTION_NAMES);
   checkAll('option', given, CHECKS);
   const merged: Record<string, unknown> = { ...base, ...given };
   const result = merged as unknown as ValidatedRetryOptions & { idempotencyKey: unknown };

@@ -9,6 +9,8 @@ import { REPLAY_KEY, Replay } from './tracking.js';
  * a multipart boundary) are derived afresh.
  */
 export interface UserRequest {
+  /** The config as our request interceptor saw it, before interceptors that run after ours. */
+  readonly config: InternalAxiosRequestConfig | undefined;
   readonly data: unknown;
   readonly headers: RawAxiosRequestHeaders;
   /** The multipart boundary every attempt uses, should the body be a form (see `pinBoundary`). */
@@ -19,7 +21,12 @@ export interface UserRequest {
 export function captureRequest(config: InternalAxiosRequestConfig): UserRequest {
   const boundary = `axios-rebound-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   pinFormClass(config, boundary);
-  return { data: config.data, headers: { ...config.headers } as RawAxiosRequestHeaders, boundary };
+  return {
+    config: { ...config },
+    data: config.data,
+    headers: { ...config.headers } as RawAxiosRequestHeaders,
+    boundary,
+  };
 }
 
 type FormClass = new () => { setBoundary?: (boundary: string) => void };
@@ -45,23 +52,27 @@ function pinFormClass(config: InternalAxiosRequestConfig, boundary: string): voi
 }
 
 /**
- * For a call without a body, whose first attempt went out untracked (the fast path): its
- * failed config, minus what the adapter derived for that attempt. Without a body, that is the
- * length alone; the adapter's other additions (User-Agent, Accept-Encoding) never overwrite.
+ * For a call without a body, whose first attempt went out untracked (the fast path, taken only
+ * when no request interceptor runs after ours): its failed config, minus what the adapter
+ * derived for that attempt. Without a body, that is the length alone; the adapter's other
+ * additions (User-Agent, Accept-Encoding) never overwrite.
  */
 export function requestAfterFirstAttempt(config: InternalAxiosRequestConfig): UserRequest {
   const headers: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(config.headers ?? {})) {
     if (name.toLowerCase() !== 'content-length') headers[name] = value;
   }
-  return { data: undefined, headers: headers as RawAxiosRequestHeaders, boundary: '' };
+  return { config: undefined, data: undefined, headers: headers as RawAxiosRequestHeaders, boundary: '' };
 }
 
-/** The config of the next attempt: the failed one's settings, with the user's body and headers. */
+/**
+ * The config of the next attempt: the call's config as first seen (so interceptors that run
+ * after ours start from what they started from), with the user's body and headers.
+ */
 export function replayConfig(failed: InternalAxiosRequestConfig, context: RequestContext): AxiosRequestConfig {
-  const { data, headers } = context.request;
+  const { data, headers, config } = context.request;
   return {
-    ...failed,
+    ...(config ?? failed),
     data,
     headers,
     ...(context.adapter ? { adapter: context.adapter } : {}),

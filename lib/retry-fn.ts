@@ -1,11 +1,11 @@
 import { runWithRetry } from './fn-loop.js';
-import { normalizeOptions } from './options.js';
+import { normalizeOptions, OPTION_NAMES } from './options.js';
 import { newIdempotencyKey } from './replay-safety.js';
 import { InstanceScope } from './scope.js';
 import { budgetFor, sharedBreaker } from './shared.js';
 import type { AttemptInfo, RetryOptions, RetryStats, ValidatedRetryOptions } from './types.js';
 import type { Check } from './validate.js';
-import { checkAll, optional } from './validate.js';
+import { checkAll, fail, optional, rejectUnknown } from './validate.js';
 
 /** Options of a call, beside its policy. */
 export const CALL_CHECKS: Record<string, Check> = {
@@ -43,22 +43,26 @@ export function retry<T>(fn: (info: AttemptInfo) => T | Promise<T>, options: Ret
 }
 
 /**
- * `fn` wrapped in `retry`: a function with the same signature, each call a `retry` of its own
- * (with an idempotency key of its own when `idempotencyKey` is on). `.stats()` counts its calls.
+ * `fn` wrapped in `retry`: a function with the same signature, each call a `retry` of its own.
+ * `.stats()` counts its calls. No `idempotencyKey`: the wrapped function keeps its signature,
+ * so it could not be handed one (use `retry` for that).
  */
 export function withRetry<A extends unknown[], T>(
   fn: (...args: A) => T | Promise<T>,
-  options: RetryFnOptions = {},
+  options: Omit<RetryFnOptions, 'idempotencyKey'> = {},
 ): ((...args: A) => Promise<T>) & { stats(): RetryStats } {
+  if ('idempotencyKey' in options) {
+    fail(
+      'option',
+      'idempotencyKey',
+      'left out under withRetry (the wrapped function cannot receive a key; use retry)',
+      options.idempotencyKey,
+    );
+  }
   const { signal, name = fn.name || 'withRetry', ...policy } = options;
   const scope = new InstanceScope(fnPolicy(policy, name, signal));
-  const key = scope.options.idempotencyKey;
   const call = (...args: A) =>
-    runWithRetry(() => fn(...args), scope, scope.options, {
-      signal,
-      name,
-      idempotencyKey: key ? newIdempotencyKey(key) : undefined,
-    });
+    runWithRetry(() => fn(...args), scope, scope.options, { signal, name, idempotencyKey: undefined });
   return Object.assign(call, { stats: () => scope.stats() });
 }
 
@@ -67,6 +71,7 @@ export function withRetry<A extends unknown[], T>(
  * standing for the protections shared by calls of the same name (see shared.ts).
  */
 function fnPolicy(policy: Partial<RetryOptions>, name: string, signal: unknown): ValidatedRetryOptions {
+  rejectUnknown('option', policy, [...OPTION_NAMES, ...Object.keys(CALL_CHECKS)]);
   checkAll('option', { name, signal }, CALL_CHECKS);
   const options = normalizeOptions(policy);
   if (options.budget !== true && options.circuitBreaker !== true) return options;

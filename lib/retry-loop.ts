@@ -1,6 +1,6 @@
 import type { AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { isAxiosError } from 'axios';
-import { isReplayableBody, isRetryable } from './classify.js';
+import { isReplayableBody, isRetryable, mayResend } from './classify.js';
 import { monotonicNow } from './clock.js';
 import type { Outcome, RequestContext } from './context.js';
 import { decide } from './decision.js';
@@ -8,7 +8,7 @@ import { failureContext, reserveRetry, stopRetrying } from './engine.js';
 import { canceledError, isCanceled } from './errors.js';
 import { log, requestSubject, retryLine, successLine } from './log.js';
 import { replayConfig } from './request.js';
-import { sleep } from './timers.js';
+import { sleep, within } from './timers.js';
 import type { StopReason } from './types.js';
 
 /**
@@ -43,30 +43,40 @@ async function retryUntilDone(
   for (;;) {
     // Anything but an AxiosError (say, a request interceptor that threw) is not ours to retry.
     const config = isAxiosError(error) ? error.config : undefined;
-    // Refused by the circuit: the call ends with the last failure it really had, if any.
-    if (context.refused) return giveUp(context, state.attempt ? lastSent : error, config, 'circuit-open');
+    // Not sent (refused by the circuit, no time left): the call ends with the last failure it
+    // really had, if any.
+    if (context.notSent) return giveUp(context, state.attempt ? lastSent : error, config, context.notSent);
     if (!config) return giveUp(context, error, undefined, 'not-retryable');
     lastSent = error;
     const decision = await decideFor(context, error, config);
-    if (!decision.retry) return giveUp(context, error, config, decision.reason);
+    if (!decision.retry) {
+      // Aborted while shouldRetry ran: the call ends with a cancel, as any abort does.
+      if (decision.reason === 'aborted' && !isCanceled(error)) return stopAt(context, 'aborted', error, config);
+      return giveUp(context, error, config, decision.reason);
+    }
     if (!reserveRetry(options)) return giveUp(context, error, config, 'budget');
     const last = state.history[state.history.length - 1];
     if (last) last.delayMs = decision.delayMs;
     log(options.logger, 'warn', retryLine(requestSubject(config, state), state, decision.delayMs));
-    await options.onRetry?.(Object.freeze({ ...failureContext(state, error, config), delayMs: decision.delayMs }));
+    const { onRetry } = options;
+    if (onRetry) {
+      const ctx = Object.freeze({ ...failureContext(state, error, config), delayMs: decision.delayMs });
+      const hooked = await within(timeLeft(context), context.abort, () => onRetry(ctx));
+      if ('stopped' in hooked) return stopAt(context, hooked.stopped, error, config);
+    }
+    // The hook took its time: the wait must still end before the deadline.
+    if ((timeLeft(context) ?? Infinity) <= decision.delayMs) return giveUp(context, error, config, 'deadline');
     discardStream(error);
     try {
-      // A CanceledError of this call's (a token's reason is shared by every call it cancels).
-      await sleep(decision.delayMs, context.abort, (reason) =>
-        canceledError(isCanceled(reason) ? (reason as Error).message : undefined, config),
-      );
+      await sleep(decision.delayMs, context.abort, (reason) => callCanceled(reason, config));
     } catch (canceled) {
       return giveUp(context, canceled, config, 'aborted');
     }
     scope.retries += 1;
     const outcome = await replay(instance, config, context);
     if ('response' in outcome) {
-      const subject = requestSubject(outcome.response.config ?? config, state);
+      // A response interceptor before ours may hand on anything, not only a response.
+      const subject = requestSubject((outcome.response as AxiosResponse | undefined)?.config ?? config, state);
       log(options.logger, 'info', successLine(subject, state, monotonicNow() - context.startedMono));
       return outcome.response;
     }
@@ -79,17 +89,26 @@ async function decideFor(context: RequestContext, error: unknown, config: Intern
   const canceled = isCanceled(error);
   // shouldRetry is not asked when no retry is left; `decide` then reports 'retries-exhausted'.
   const exhausted = state.attempt > options.retries;
-  const retryable =
-    !canceled &&
-    (options.shouldRetry
-      ? exhausted || (await options.shouldRetry(failureContext(state, error, config)))
-      : isRetryable(error, options));
+  // shouldRetry replaces the classification, never the rule that a request unsafe to repeat
+  // (a POST without a key) is not sent twice.
+  let retryable: boolean;
+  if (canceled) retryable = false;
+  else if (!options.shouldRetry) retryable = isRetryable(error, options);
+  else if (!mayResend(error, options)) retryable = false;
+  else if (exhausted) retryable = true;
+  else {
+    const { shouldRetry } = options;
+    const ctx = failureContext(state, error, config);
+    const verdict = await within(timeLeft(context), context.abort, () => shouldRetry(ctx));
+    if ('stopped' in verdict) return { retry: false, reason: verdict.stopped } as const;
+    retryable = verdict.value === true;
+  }
   return decide(
     {
       attempt: state.attempt,
       canceled,
       deadlineReached: context.deadlineReached,
-      retryable: retryable === true,
+      retryable,
       bodyReplayable: isReplayableBody(context.request.data),
       retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
       previousDelay: state.history[state.history.length - 2]?.delayMs,
@@ -100,6 +119,27 @@ async function decideFor(context: RequestContext, error: unknown, config: Intern
   );
 }
 
+/** What the deadline leaves of the call, in ms; `undefined` without a deadline. */
+function timeLeft(context: RequestContext): number | undefined {
+  const { deadline } = context.options;
+  return deadline === undefined ? undefined : deadline - (monotonicNow() - context.startedMono);
+}
+
+/** A CanceledError of this call's (a token's reason is one object shared by every call it cancels). */
+function callCanceled(reason: unknown, config: InternalAxiosRequestConfig) {
+  return canceledError(isCanceled(reason) ? (reason as Error).message : undefined, config);
+}
+
+/** Ends a call whose hook was still running when the caller aborted or the deadline came. */
+function stopAt(
+  context: RequestContext,
+  stopped: 'aborted' | 'deadline',
+  error: unknown,
+  config: InternalAxiosRequestConfig,
+): Promise<never> {
+  return giveUp(context, stopped === 'aborted' ? callCanceled(context.abort.reason, config) : error, config, stopped);
+}
+
 /** Gives up on the request: see `stopRetrying`. Without a config, nothing is logged. */
 function giveUp(
   context: RequestContext,
@@ -107,7 +147,8 @@ function giveUp(
   config: InternalAxiosRequestConfig | undefined,
   reason: StopReason,
 ): Promise<never> {
-  return stopRetrying(context, error, reason, config && { subject: requestSubject(config, context.state), config });
+  const about = config && { subject: requestSubject(config, context.state), config };
+  return stopRetrying(context, error, reason, about, timeLeft(context));
 }
 
 /**

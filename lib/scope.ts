@@ -17,6 +17,9 @@ export class InstanceScope {
   successes = 0;
   failures = 0;
   readonly giveUps: Partial<Record<StopReason, number>> = {};
+  /** Calls begun and not yet settled (see `whenIdle`). */
+  #open = 0;
+  #onIdle: (() => void) | undefined;
   #budget: RetryBudget | undefined;
   #breaker: CircuitBreaker | undefined;
 
@@ -62,6 +65,23 @@ export class InstanceScope {
     return this.#breaker;
   }
 
+  /** A call has begun; `settle` ends it. */
+  begin(): void {
+    this.#open += 1;
+  }
+
+  /** Runs `fn` once no call that has begun is still open (at once if none is). */
+  whenIdle(fn: () => void): void {
+    this.#onIdle = fn;
+    if (this.#open === 0) this.#idle();
+  }
+
+  #idle(): void {
+    const fn = this.#onIdle;
+    this.#onIdle = undefined;
+    fn?.();
+  }
+
   /**
    * Counts a call that has ended, once: with a response, or with the reason retrying stopped.
    * Every path that ends a call comes here (the interceptor's and the retry loop's `finally`),
@@ -73,6 +93,8 @@ export class InstanceScope {
       call.settled = true;
     }
     this.requests += 1;
+    this.#open = Math.max(0, this.#open - 1);
+    if (this.#open === 0) this.#idle();
     if (result === 'success') {
       this.successes += 1;
       return;

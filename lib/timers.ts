@@ -93,3 +93,68 @@ export class AttemptTimer {
     this.#unsubscribe?.();
   }
 }
+
+/**
+ * Runs `run`, and rejects with `onAbort()` as soon as `signal` aborts, even if `run` ignores the
+ * signal (an adapter or a function that never settles): its late result is then dropped, and
+ * its late failure handled.
+ */
+export function race<T>(
+  signal: AbortSignal,
+  run: () => T | Promise<T>,
+  onAbort: () => unknown = () => signal.reason,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(onAbort());
+      return;
+    }
+    const abort = () => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    const settle = () => signal.removeEventListener('abort', abort);
+    Promise.resolve()
+      .then(run)
+      .then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+  });
+}
+
+/**
+ * Runs a user's hook, and waits for it no longer than the call may last: until the caller
+ * aborts or `limitMs` (what the deadline leaves) passes, whichever comes first. A hook that
+ * hangs cannot hold a call past its deadline or its caller's abort; it is still called when
+ * either has come already, and its late failure is handled.
+ */
+export async function within<T>(
+  limitMs: number | undefined,
+  abort: CallerAbort,
+  run: () => T | Promise<T>,
+): Promise<{ value: T } | { stopped: 'aborted' | 'deadline' }> {
+  const result = Promise.resolve().then(run);
+  if (limitMs === undefined && !abort.cancellable) return { value: await result };
+  const timer = new AttemptTimer(limitMs, abort);
+  const stopped = {};
+  try {
+    return {
+      value: await race(
+        timer.signal,
+        () => result,
+        () => stopped,
+      ),
+    };
+  } catch (error) {
+    if (error !== stopped) throw error;
+    result.catch(() => {});
+    return { stopped: timer.expired ? 'deadline' : 'aborted' };
+  } finally {
+    timer.dispose();
+  }
+}

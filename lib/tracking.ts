@@ -75,13 +75,16 @@ export function track(config: InternalAxiosRequestConfig, tracking: Tracking | u
   (config as TrackedConfig)[TRACKING] = tracking;
 }
 
-/** The replay ticket a config carries, taken off it; `undefined` for anything but a fresh ticket. */
-export function takeReplay(config: InternalAxiosRequestConfig): Replay | undefined {
+/**
+ * The replay ticket a config carries for `scope`, taken off it; `undefined` for anything but a
+ * fresh ticket of that scope (a user's interceptor may copy a replay's config elsewhere).
+ */
+export function takeReplay(config: InternalAxiosRequestConfig, scope: object): Replay | undefined {
   const tracked = config as TrackedConfig;
   const ticket = tracked[REPLAY_KEY];
   if (ticket === undefined) return undefined;
   delete tracked[REPLAY_KEY];
-  if (!(ticket instanceof Replay) || ticket.used) return undefined;
+  if (!(ticket instanceof Replay) || ticket.used || ticket.context.scope !== scope) return undefined;
   ticket.used = true;
   return ticket;
 }
@@ -107,24 +110,6 @@ export function succeededFirstTime(
 ): void {
   const durationMs = Math.round(monotonicNow() - startedMono);
   track(config, new FirstAttemptSuccess(retries, wallStartOf(config), durationMs, response.status));
-}
-
-/** When each call that gave up did so, on the monotonic clock. */
-const givenUpAt = new WeakMap<RetryState, number>();
-
-/** Records that the call whose story is `state` has given up, now. */
-export function markGivenUp(state: RetryState): void {
-  givenUpAt.set(state, monotonicNow());
-}
-
-/**
- * The story of an inner layer of ours (the interceptor, an inner `retry`) that gave up on
- * `error` since `sinceMono`; `undefined` when none did (an error of the caller's, a request
- * sent with `retry: false`, or an old error thrown again).
- */
-export function innerGiveUp(error: unknown, sinceMono: number): RetryState | undefined {
-  const state = getRetryState(error);
-  return state?.stopReason !== undefined && (givenUpAt.get(state) ?? -Infinity) >= sinceMono ? state : undefined;
 }
 
 /** Stories of failures that are not axios requests (`retry(fn)`), by the error thrown. */
