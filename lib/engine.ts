@@ -62,7 +62,7 @@ export async function stopRetrying(
     if (level) log(options.logger, level, giveUpLine(about.subject, state, reason));
     if (onGiveUp) {
       const ctx = Object.freeze({ ...failureContext(state, error, about.config), stopReason: reason });
-      // Awaited, but not past the deadline or the caller's abort: the call ends with its error then.
+      // Awaited, but not past the deadline or the caller's abort: the call then ends as it gave up.
       await within(timeLeftMs, call.abort, () => onGiveUp(ctx));
     }
   }

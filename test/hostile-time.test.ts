@@ -33,7 +33,6 @@ const never = () => new Promise<never>(() => {});
 const HOOKS = [
   ['A shouldRetry', 'shouldRetry', 1],
   ['An onRetry', 'onRetry', 1],
-  ['An onGiveUp', 'onGiveUp', 0],
 ] as const;
 
 describe('hostile review: the deadline and the caller hold whatever user code takes (fake time)', () => {
@@ -149,4 +148,34 @@ describe('hostile review: the deadline and the caller hold whatever user code ta
       expect(getRetryState(error)?.stopReason).to.equal('aborted');
     });
   }
+  // onGiveUp runs once the call has already given up: a hang ends at the deadline or the abort,
+  // and the call keeps the error and the reason it gave up with.
+  it('An onGiveUp that never settles lets the call end at the deadline, with the reason it gave up for.', async () => {
+    alwaysDown();
+    const { api, inFlight } = client({ retries: 0, onGiveUp: never, deadline: 300 });
+    const { error } = await drive(clock, api.get('/x'), () => inFlight() === 0);
+    expect(clock.now).to.equal(300);
+    expect((error as AxiosError).response?.status).to.equal(503);
+    expect(getRetryState(error)?.stopReason).to.equal('retries-exhausted');
+  });
+
+  it("An onGiveUp that never settles lets the call end at the caller's abort, with the reason it gave up for.", async () => {
+    alwaysDown();
+    let called = false;
+    const { api } = client({
+      retries: 0,
+      onGiveUp: () => {
+        called = true;
+        return never();
+      },
+    });
+    const controller = new AbortController();
+    const call = api.get('/x', { signal: controller.signal });
+    await until(() => called);
+    await idle();
+    controller.abort();
+    const { error } = await settledWithoutTime(call);
+    expect((error as AxiosError).response?.status).to.equal(503);
+    expect(getRetryState(error)?.stopReason).to.equal('retries-exhausted');
+  });
 });
