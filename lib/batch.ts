@@ -10,7 +10,7 @@ import type { RetryFnOptions } from './retry-fn.js';
 import { CALL_CHECKS } from './retry-fn.js';
 import { InstanceScope } from './scope.js';
 import { stableKey } from './stable-key.js';
-import { getRetryState } from './tracking.js';
+import { storyOf } from './stories.js';
 import type { AttemptInfo, NormalizedRetryOptions, RetryState, RetryStats } from './types.js';
 import type { Check } from './validate.js';
 import { atLeast, checkAll, fail, fn as isFunction, optional, rejectUnknown } from './validate.js';
@@ -120,7 +120,7 @@ export async function retryBatch<I, R, K = unknown>(
             report.succeeded.set(k, value);
           } catch (error) {
             if (isTransient(error, scope.options)) verdict = 'failure';
-            report.failed.set(k, { error, state: getRetryState(error) });
+            report.failed.set(k, { error, state: storyOf(error) });
           } finally {
             itemCircuit?.record(batchName, verdict, admission.probe);
           }

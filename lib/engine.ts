@@ -3,6 +3,7 @@ import type { CallerAbort } from './abort.js';
 import type { CircuitBreaker, CircuitTransition } from './breaker.js';
 import type { Subject } from './log.js';
 import { budgetLine, giveUpLevel, giveUpLine, log } from './log.js';
+import { rememberState } from './stories.js';
 import { within } from './timers.js';
 import type { FailureContext, NormalizedRetryOptions, RetryState, StopReason } from './types.js';
 
@@ -56,6 +57,7 @@ export async function stopRetrying(
 ): Promise<never> {
   const { options, state } = call;
   state.stopReason = reason;
+  rememberState(error, state);
   const { onGiveUp } = options;
   if (about) {
     const level = giveUpLevel(state, reason);

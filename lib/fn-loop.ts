@@ -12,8 +12,8 @@ import { attempt } from './fn-attempt.js';
 import type { Subject } from './log.js';
 import { log, retryLine, successLine } from './log.js';
 import type { InstanceScope } from './scope.js';
+import { rememberState, storyOf } from './stories.js';
 import { sleep, within } from './timers.js';
-import { getRetryState, rememberState } from './tracking.js';
 import type { AttemptInfo, NormalizedRetryOptions, RetryState, StopReason } from './types.js';
 
 /** One call of `retry`, `withRetry` or a `retryBatch` item. */
@@ -92,7 +92,7 @@ async function attemptUntilDone<T>(
     const { error } = outcome;
     lastError = error;
     // Retry at one layer: what an inner layer of ours gave up on is final here too.
-    const inner = getRetryState(error);
+    const inner = storyOf(error);
     if (gaveUpInside(inner, started)) {
       state.inner = inner;
       return fail(error, 'already-retried');

@@ -1,5 +1,3 @@
-import { CircuitBreaker } from './breaker.js';
-import { RetryBudget } from './budget.js';
 import type { IdempotencyKeyOptions, RetryOptions, StatusCodeRule, ValidatedRetryOptions } from './types.js';
 import type { Check } from './validate.js';
 import { atLeast, checkAll, fail, fn, optional, positive, rejectUnknown, shown } from './validate.js';
@@ -69,14 +67,22 @@ const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
   onGiveUp: hook,
   logger: (v) =>
     v === undefined || (typeof v === 'object' && v !== null) ? undefined : 'a console-like object or undefined',
-  budget: (v) => (typeof v === 'boolean' || v instanceof RetryBudget ? undefined : 'a boolean or a RetryBudget'),
+  budget: (v) =>
+    typeof v === 'boolean' || has(v, 'tryRetry', 'recordRequest') ? undefined : 'a boolean or a RetryBudget',
   circuitBreaker: (v) =>
-    typeof v === 'boolean' || v instanceof CircuitBreaker ? undefined : 'a boolean or a CircuitBreaker',
+    typeof v === 'boolean' || has(v, 'acquire', 'record', 'keyOf') ? undefined : 'a boolean or a CircuitBreaker',
   onCircuitStateChange: hook,
 };
 
 /** Every option name of the retry policy. */
 export const OPTION_NAMES: readonly string[] = Object.keys(CHECKS);
+
+/** A RetryBudget or CircuitBreaker (or one of another copy of this package): it has their methods. */
+function has(v: unknown, ...methods: string[]): boolean {
+  return (
+    typeof v === 'object' && v !== null && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+  );
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null) return false;

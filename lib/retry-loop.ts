@@ -8,6 +8,7 @@ import { failureContext, reserveRetry, stopRetrying } from './engine.js';
 import { canceledError, isCanceled } from './errors.js';
 import { log, requestSubject, retryLine, successLine } from './log.js';
 import { replayConfig } from './request.js';
+import { rememberState } from './stories.js';
 import { sleep, within } from './timers.js';
 import type { StopReason } from './types.js';
 
@@ -27,6 +28,10 @@ export async function handleFailure(
     const response = await retryUntilDone(context, firstError, instance);
     result = 'success';
     return response;
+  } catch (error) {
+    // A hook's error too tells the call's story (it carries no config of the call's).
+    rememberState(error, context.state);
+    throw error;
   } finally {
     context.scope.settle(context, result === 'success' ? result : (context.state.stopReason ?? result));
   }

@@ -2,6 +2,7 @@ import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { idempotencyKeyOf } from './classify.js';
 import { monotonicNow } from './clock.js';
 import { RequestContext } from './context.js';
+import { storyOf } from './stories.js';
 import type { RetryState } from './types.js';
 
 /**
@@ -112,14 +113,6 @@ export function succeededFirstTime(
   track(config, new FirstAttemptSuccess(retries, wallStartOf(config), durationMs, response.status));
 }
 
-/** Stories of failures that are not axios requests (`retry(fn)`), by the error thrown. */
-const fnStates = new WeakMap<object, RetryState>();
-
-/** Lets `getRetryState(error)` tell the story of a `retry(fn)` that failed with `error`. */
-export function rememberState(error: unknown, state: RetryState): void {
-  if (typeof error === 'object' && error !== null) fnStates.set(error, state);
-}
-
 /**
  * The retry story of a request: pass its config, its response, or the error the call
  * rejected with. Plain data (safe to log or `JSON.stringify`); `undefined` when the request
@@ -127,7 +120,7 @@ export function rememberState(error: unknown, state: RetryState): void {
  */
 export function getRetryState(configOrError: unknown): RetryState | undefined {
   if (typeof configOrError !== 'object' || configOrError === null) return undefined;
-  const remembered = fnStates.get(configOrError);
+  const remembered = storyOf(configOrError);
   if (remembered) return remembered;
   const holder = configOrError as { config?: unknown };
   const config = (holder.config ?? configOrError) as InternalAxiosRequestConfig;
