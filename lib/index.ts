@@ -1,23 +1,29 @@
-export type { RetryHandle } from './attach.js';
-export { attachRetry } from './attach.js';
-export type { BatchOptions, BatchReport } from './batch.js';
-export { retryBatch } from './batch.js';
-export type { Admission, AttemptVerdict, CircuitBreakerOptions, CircuitState, CircuitTransition } from './breaker.js';
-export { CircuitBreaker } from './breaker.js';
-export type { RetryBudgetOptions } from './budget.js';
-export { RetryBudget } from './budget.js';
-export type { ClassifyOptions } from './classify.js';
-export { isRetryable } from './classify.js';
-export type { DelayInput, DelayOptions } from './delay.js';
-export { nextDelay } from './delay.js';
+export type { RetryHandle } from './axios/attach.js';
+export { attachRetry } from './axios/attach.js';
+export { getRetryState } from './axios/tracking.js';
+export type { ClassifyOptions } from './decide/classify.js';
+export { isRetryable } from './decide/classify.js';
+export type { DelayInput, DelayOptions } from './decide/delay.js';
+export { nextDelay } from './decide/delay.js';
+export type { PlannedAttempt, PolicyExplanation } from './decide/explain.js';
+export { explainPolicy } from './decide/explain.js';
+export { DEFAULTS } from './decide/options.js';
+export { parseRetryAfter } from './decide/retry-after.js';
 export { CircuitOpenError } from './errors.js';
-export type { PlannedAttempt, PolicyExplanation } from './explain.js';
-export { explainPolicy } from './explain.js';
-export { DEFAULTS } from './options.js';
-export { parseRetryAfter } from './retry-after.js';
-export type { RetryFnOptions } from './retry-fn.js';
-export { retry, withRetry } from './retry-fn.js';
-export { getRetryState } from './tracking.js';
+export type { BatchOptions, BatchReport } from './fn/batch.js';
+export { retryBatch } from './fn/batch.js';
+export type { RetryFnOptions } from './fn/retry-fn.js';
+export { retry, withRetry } from './fn/retry-fn.js';
+export type {
+  Admission,
+  AttemptVerdict,
+  CircuitBreakerOptions,
+  CircuitState,
+  CircuitTransition,
+} from './protect/breaker.js';
+export { CircuitBreaker } from './protect/breaker.js';
+export type { RetryBudgetOptions } from './protect/budget.js';
+export { RetryBudget } from './protect/budget.js';
 export type {
   AttemptInfo,
   AttemptRecord,

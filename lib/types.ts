@@ -1,6 +1,52 @@
 import type { AxiosError, InternalAxiosRequestConfig } from 'axios';
-import type { CircuitBreaker, CircuitTransition } from './breaker.js';
-import type { RetryBudget } from './budget.js';
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** A circuit's change of state, as `onCircuitStateChange` is told it. */
+export interface CircuitTransition {
+  readonly key: string;
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+}
+
+/** How an attempt ended, for the breaker: only failures the policy would retry count. */
+export type AttemptVerdict = 'success' | 'failure' | 'neutral';
+
+/** A breaker's answer to "may an attempt go now?". */
+export type Admission =
+  | { readonly allowed: true; readonly probe: boolean; readonly transition?: CircuitTransition }
+  | { readonly allowed: false; readonly retryAfterMs: number; readonly transition?: CircuitTransition };
+
+/** One circuit, as `stats()` shows it. */
+export interface CircuitSnapshot {
+  state: CircuitState;
+  consecutiveFailures: number;
+  /** Wall-clock ms when an open circuit lets a probe through. */
+  openUntil?: number;
+}
+
+/** A budget, as `stats()` shows it. */
+export interface BudgetSnapshot {
+  available: number;
+  window: { ms: number; firstAttempts: number; retries: number };
+}
+
+/** What a policy uses of a retry budget: `RetryBudget` is one. */
+export interface RetryBudgetLike {
+  readonly options: { readonly ratio: number; readonly minRetriesPerSecond: number; readonly windowMs: number };
+  recordRequest(): void;
+  tryRetry(): boolean;
+  shouldWarnOfRefusal(): boolean;
+  snapshot(): BudgetSnapshot;
+}
+
+/** What a policy uses of a circuit breaker: `CircuitBreaker` is one. */
+export interface CircuitBreakerLike {
+  keyOf(config: InternalAxiosRequestConfig): string;
+  acquire(key: string): Admission;
+  record(key: string, verdict: AttemptVerdict, probe: boolean): CircuitTransition | undefined;
+  snapshot(): Record<string, CircuitSnapshot>;
+}
 
 /** Why a request stopped being retried. Recorded as `RetryState.stopReason`. */
 export type StopReason =
@@ -154,13 +200,13 @@ export interface RetryOptions {
    * a `RetryBudget`: that one, shared with whoever else has it; `false`: no cap.
    * @default true
    */
-  budget: RetryBudget | boolean;
+  budget: RetryBudgetLike | boolean;
   /**
    * Fails fast while a service is down. `true`: one breaker with the defaults per attached
    * instance; a `CircuitBreaker`: that one, shared with whoever else has it.
    * @default false
    */
-  circuitBreaker: CircuitBreaker | boolean;
+  circuitBreaker: CircuitBreakerLike | boolean;
   /**
    * Called on every circuit state change this instance's requests cause. An observer: what it
    * throws is reported once (`process.emitWarning`) and changes nothing. @default undefined
@@ -178,8 +224,8 @@ export interface ValidatedRetryOptions extends Readonly<Omit<RetryOptions, 'idem
  * and `circuitBreaker: true` resolved to the attached instance's own budget and breaker.
  */
 export interface NormalizedRetryOptions extends Omit<ValidatedRetryOptions, 'budget' | 'circuitBreaker'> {
-  readonly budget: RetryBudget | false;
-  readonly circuitBreaker: CircuitBreaker | false;
+  readonly budget: RetryBudgetLike | false;
+  readonly circuitBreaker: CircuitBreakerLike | false;
 }
 
 /** A snapshot of what one attached instance has done: `handle.stats()`. Plain data. */
@@ -196,9 +242,9 @@ export interface RetryStats {
   /** Failures by the reason retrying stopped. */
   giveUps: Partial<Record<StopReason, number>>;
   /** The instance's retry budget, when it has one. */
-  budget?: { available: number; window: { ms: number; firstAttempts: number; retries: number } };
+  budget?: BudgetSnapshot;
   /** The instance's circuits by key, when it has a breaker. */
-  circuits: Record<string, { state: 'closed' | 'open' | 'half-open'; consecutiveFailures: number; openUntil?: number }>;
+  circuits: Record<string, CircuitSnapshot>;
 }
 
 declare module 'axios' {

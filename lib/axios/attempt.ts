@@ -1,0 +1,229 @@
+import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import axios, { AxiosError, isAxiosError } from 'axios';
+import { monotonicNow } from '../clock.js';
+import { isTransientFailure } from '../decide/classify.js';
+import { CircuitOpenError, canceledError, isCanceled } from '../errors.js';
+import { CallerAbort } from '../run/abort.js';
+import { admitAttempt } from '../run/engine.js';
+import type { InstanceScope } from '../run/scope.js';
+import type { AttemptLimit } from '../run/timers.js';
+import { AttemptTimer, attemptLimit, race, timeoutMessage } from '../run/timers.js';
+import type { AttemptVerdict, NormalizedRetryOptions } from '../types.js';
+import type { Outcome, RequestContext } from './context.js';
+import { pinBoundary } from './request.js';
+import { takeReplay, track } from './tracking.js';
+
+type AdapterConfig = AxiosRequestConfig['adapter'];
+
+/** Errors our attempts failed with, by the request they belong to. */
+const failures = new WeakMap<object, RequestContext>();
+
+/**
+ * The request an error came from: an attempt's own error, or one a user's interceptor made
+ * from it (found through its `cause` chain). Such a wrapped error is not ours to retry, but the
+ * call is still ours to end.
+ */
+export function requestOfError(error: unknown): RequestContext | undefined {
+  let current = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const context = failures.get(current);
+    if (context) return context;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Our adapters, each mapped to the adapter it wraps. */
+const bases = new WeakMap<AxiosAdapter, AdapterConfig>();
+
+/**
+ * The adapter that runs every attempt of `context`'s request: the one owner of an attempt's
+ * life. An attempt begins when axios hands it to the adapter (after every request interceptor
+ * and transform has run) and ends when the adapter settles, so whatever acquires (the circuit's
+ * probe slot, the attempt timer and its listener on the caller's signal) is released in one
+ * `finally`, whether or not any interceptor runs afterwards, and whatever a user's code throws.
+ */
+export function attemptAdapter(context: RequestContext, base: AdapterConfig): AxiosAdapter {
+  const adapter: AxiosAdapter = (config) => runAttempt(context, config, base);
+  bases.set(adapter, base);
+  return adapter;
+}
+
+/**
+ * An adapter that fails the call with `error` without sending anything: how our request
+ * interceptor reports a problem (a bad per-request option), since it never throws (axios
+ * before 1.19 calls an absent rejection handler of a synchronous interceptor and breaks).
+ */
+export function refusingAdapter(error: unknown, base: AdapterConfig, scope: InstanceScope): AxiosAdapter {
+  const adapter: AxiosAdapter = () => {
+    scope.settle(undefined, 'not-retryable');
+    return Promise.reject(error);
+  };
+  bases.set(adapter, base);
+  return adapter;
+}
+
+/** The user's adapter behind one of ours: a re-sent config that still carries ours starts clean. */
+export function userAdapter(adapter: AdapterConfig): AdapterConfig {
+  return typeof adapter === 'function' && bases.has(adapter) ? bases.get(adapter) : adapter;
+}
+
+/** Puts the user's adapter back in `config` in place of one of ours, if it carries one. */
+export function restoreUserAdapter(config: InternalAxiosRequestConfig): void {
+  const { adapter } = config;
+  if (typeof adapter !== 'function' || !bases.has(adapter)) return;
+  const base = bases.get(adapter);
+  if (base === undefined) delete config.adapter;
+  else config.adapter = base;
+}
+
+async function runAttempt(
+  context: RequestContext,
+  config: InternalAxiosRequestConfig,
+  base: AdapterConfig,
+): Promise<AxiosResponse> {
+  // A replay sent after detach() meets none of our interceptors: take its ticket here.
+  takeReplay(config, context.scope);
+  track(config, context);
+  try {
+    return await sendAttempt(context, config, base);
+  } finally {
+    // Nothing of ours outlives the attempt in the user's config but the hidden tracking.
+    restoreUserAdapter(config);
+  }
+}
+
+async function sendAttempt(
+  context: RequestContext,
+  config: InternalAxiosRequestConfig,
+  base: AdapterConfig,
+): Promise<AxiosResponse> {
+  const { options, state } = context;
+  // A request interceptor that runs after ours may have given the attempt a signal of its own.
+  if (config.signal !== context.abort.givenSignal || config.cancelToken !== context.abort.givenToken) {
+    context.abort = new CallerAbort(config.signal, config.cancelToken);
+  }
+  const startedMono = monotonicNow();
+  const limit = attemptLimit(options, context.startedMono, startedMono);
+  // No time left (a slow request interceptor held the replay): nothing is sent.
+  if (limit?.isDeadline && limit.ms <= 0) {
+    context.notSent = 'deadline';
+    throw owned(new AxiosError(timeoutMessage(limit, options), AxiosError.ETIMEDOUT, config), context);
+  }
+  const probe = admit(context, config);
+  state.attempt += 1;
+  if (state.attempt === 1 && options.budget) options.budget.recordRequest();
+  context.deadlineReached = false;
+  let timer: AttemptTimer | undefined;
+  let sent: InternalAxiosRequestConfig | undefined;
+  let outcome: Outcome = { error: undefined };
+  try {
+    // With a signal of the caller's, the adapter listens on a child of it, never on the signal
+    // itself: one signal shared by many calls then carries one listener of ours (see abort.ts).
+    if (limit || context.abort.signal) timer = new AttemptTimer(limit?.ms, context.abort);
+    const adapter = resolveAdapter(base, config);
+    pinBoundary(
+      config.data,
+      config.headers,
+      (adapter as { adapterName?: unknown }).adapterName,
+      context.request.boundary,
+    );
+    // The attempt's signal goes to the adapter in a copy: the user's config keeps the caller's.
+    const attempt = timer ? { ...config, signal: timer.signal } : config;
+    sent = attempt;
+    // An adapter that ignores the signal is not waited for past the attempt's end.
+    const response = timer
+      ? await race(
+          timer.signal,
+          () => adapter(attempt),
+          () => canceledError(undefined, config),
+        )
+      : await adapter(attempt);
+    if (response.config === sent) response.config = config;
+    outcome = { response };
+    return response;
+  } catch (caught) {
+    const error = ownError(caught, sent ?? config, config, context, timer, limit);
+    outcome = { error };
+    throw error;
+  } finally {
+    timer?.dispose();
+    context.scope.attempts += 1;
+    context.recordAttempt(outcome, startedMono);
+    const breaker = options.circuitBreaker;
+    if (breaker && context.circuitKey !== undefined) {
+      context.scope.report(breaker.record(context.circuitKey, verdictOf(outcome, options), probe), options);
+    }
+  }
+}
+
+/** Remembers `error` as the call's own, so a user's interceptor that wraps it still leads back. */
+function owned<E extends object>(error: E, context: RequestContext): E {
+  failures.set(error, context);
+  return error;
+}
+
+/**
+ * The error the attempt fails with, made this attempt's own: a cancel caused by our timer
+ * becomes a timeout; an error axios made for the attempt points at the user's config; a cancel
+ * token's reason (one object shared by every call the token cancels) becomes a CanceledError of
+ * this call's, as is not written into. Errors of the attempt's own are remembered, so a user's
+ * interceptor that wraps one (`cause`) still leads back to the call. Foreign errors pass as is.
+ */
+function ownError(
+  caught: unknown,
+  sent: InternalAxiosRequestConfig,
+  config: InternalAxiosRequestConfig,
+  context: RequestContext,
+  timer: AttemptTimer | undefined,
+  limit: AttemptLimit | undefined,
+): unknown {
+  let error: unknown;
+  if (timer?.expired && limit && isCanceled(caught)) {
+    context.deadlineReached = limit.isDeadline;
+    const { request } = caught as AxiosError;
+    error = new AxiosError(timeoutMessage(limit, context.options), AxiosError.ETIMEDOUT, config, request);
+  } else if (isAxiosError(caught) && caught.config === sent) {
+    caught.config = config;
+    error = caught;
+  } else if (isCanceled(caught)) {
+    error = canceledError((caught as Error).message, config, (caught as AxiosError).request);
+  } else {
+    return caught;
+  }
+  return owned(error as object, context);
+}
+
+/**
+ * Asks the circuit, if any, to let the attempt through; `true` when it is a half-open probe.
+ * Refused, nothing is acquired and nothing is sent: the call ends with 'circuit-open'.
+ */
+function admit(context: RequestContext, config: InternalAxiosRequestConfig): boolean {
+  const { options, scope } = context;
+  const breaker = options.circuitBreaker;
+  if (!breaker) return false;
+  try {
+    context.circuitKey ??= breaker.keyOf(config);
+  } catch (error) {
+    // The user's key function threw: the call ends with its error, still counted.
+    throw typeof error === 'object' && error !== null ? owned(error, context) : error;
+  }
+  const admission = admitAttempt(breaker, context.circuitKey, (t) => scope.report(t, options));
+  if (admission.allowed) return admission.probe;
+  context.notSent = 'circuit-open';
+  throw owned(new CircuitOpenError(context.circuitKey, admission.retryAfterMs, config), context);
+}
+
+/** The adapter axios would have used: the user's (or the instance's) choice, resolved as axios does. */
+function resolveAdapter(base: AdapterConfig, config: InternalAxiosRequestConfig): AxiosAdapter {
+  const getAdapter = axios.getAdapter as (adapters: unknown, config?: unknown) => AxiosAdapter;
+  return getAdapter(base ?? axios.defaults.adapter, config);
+}
+
+/** What the breaker makes of an attempt: a cancel or the caller's own mistake says nothing. */
+function verdictOf(outcome: Outcome, options: NormalizedRetryOptions): AttemptVerdict {
+  if ('response' in outcome) return 'success';
+  const { error } = outcome;
+  if (!isAxiosError(error) || isCanceled(error)) return 'neutral';
+  return isTransientFailure(error, options) ? 'failure' : 'neutral';
+}

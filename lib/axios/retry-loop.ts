@@ -1,0 +1,204 @@
+import type { AxiosInstance, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { isAxiosError } from 'axios';
+import { monotonicNow } from '../clock.js';
+import { isReplayableBody, isRetryable, mayResend } from '../decide/classify.js';
+import { decide } from '../decide/decision.js';
+import { canceledError, isCanceled } from '../errors.js';
+import { failureContext, reserveRetry, stopRetrying } from '../run/engine.js';
+import { log, requestSubject, retryLine, successLine } from '../run/log.js';
+import { rememberState } from '../run/stories.js';
+import { sleep, within } from '../run/timers.js';
+import type { StopReason } from '../types.js';
+import type { Outcome, RequestContext } from './context.js';
+import { REPLAY_KEY, Replay } from './tracking.js';
+
+/**
+ * Runs in the original call's response interceptor after an attempt failed: decides, waits,
+ * replays through the instance, and repeats until a response or a final error. It owns the
+ * call's end: whatever throws in between (a hook, a logger, our own code), its `finally`
+ * counts the call once.
+ */
+export async function handleFailure(
+  context: RequestContext,
+  firstError: unknown,
+  instance: AxiosInstance,
+): Promise<AxiosResponse> {
+  let result: 'success' | StopReason = 'hook-error';
+  try {
+    const response = await retryUntilDone(context, firstError, instance);
+    result = 'success';
+    return response;
+  } catch (error) {
+    // A hook's error too tells the call's story (it carries no config of the call's).
+    rememberState(error, context.state);
+    throw error;
+  } finally {
+    context.scope.settle(context, result === 'success' ? result : (context.state.stopReason ?? result));
+  }
+}
+
+async function retryUntilDone(
+  context: RequestContext,
+  firstError: unknown,
+  instance: AxiosInstance,
+): Promise<AxiosResponse> {
+  const { options, state, scope } = context;
+  let error = firstError;
+  let lastSent = firstError;
+  for (;;) {
+    // Anything but an AxiosError (say, a request interceptor that threw) is not ours to retry.
+    const config = isAxiosError(error) ? error.config : undefined;
+    // Not sent (refused by the circuit, no time left): the call ends with the last failure it
+    // really had, if any.
+    if (context.notSent) return giveUp(context, state.attempt ? lastSent : error, config, context.notSent);
+    if (!config) return giveUp(context, error, undefined, 'not-retryable');
+    lastSent = error;
+    const decision = await decideFor(context, error, config);
+    if (!decision.retry) {
+      // Aborted while shouldRetry ran: the call ends with a cancel, as any abort does.
+      if (decision.reason === 'aborted' && !isCanceled(error)) return stopAt(context, 'aborted', error, config);
+      return giveUp(context, error, config, decision.reason);
+    }
+    if (!reserveRetry(options)) return giveUp(context, error, config, 'budget');
+    const last = state.history[state.history.length - 1];
+    if (last) last.delayMs = decision.delayMs;
+    log(options.logger, 'warn', retryLine(requestSubject(config, state), state, decision.delayMs));
+    const { onRetry } = options;
+    if (onRetry) {
+      const ctx = Object.freeze({ ...failureContext(state, error, config), delayMs: decision.delayMs });
+      const hooked = await within(timeLeft(context), context.abort, () => onRetry(ctx));
+      if ('stopped' in hooked) return stopAt(context, hooked.stopped, error, config);
+    }
+    // The hook took its time: the wait must still end before the deadline.
+    if ((timeLeft(context) ?? Infinity) <= decision.delayMs) return giveUp(context, error, config, 'deadline');
+    discardStream(error);
+    try {
+      await sleep(decision.delayMs, context.abort, (reason) => callCanceled(reason, config));
+    } catch (canceled) {
+      return giveUp(context, canceled, config, 'aborted');
+    }
+    scope.retries += 1;
+    const outcome = await replay(instance, config, context);
+    if ('response' in outcome) {
+      // A response interceptor before ours may hand on anything, not only a response.
+      const subject = requestSubject((outcome.response as AxiosResponse | undefined)?.config ?? config, state);
+      log(options.logger, 'info', successLine(subject, state, monotonicNow() - context.startedMono));
+      return outcome.response;
+    }
+    error = outcome.error;
+  }
+}
+
+async function decideFor(context: RequestContext, error: unknown, config: InternalAxiosRequestConfig) {
+  const { options, state } = context;
+  const canceled = isCanceled(error);
+  // shouldRetry is not asked when no retry is left; `decide` then reports 'retries-exhausted'.
+  const exhausted = state.attempt > options.retries;
+  // shouldRetry replaces the classification, never the rule that a request unsafe to repeat
+  // (a POST without a key) is not sent twice.
+  let retryable: boolean;
+  if (canceled) retryable = false;
+  else if (!options.shouldRetry) retryable = isRetryable(error, options);
+  else if (!mayResend(error, options)) retryable = false;
+  else if (exhausted) retryable = true;
+  else {
+    const { shouldRetry } = options;
+    const ctx = failureContext(state, error, config);
+    const verdict = await within(timeLeft(context), context.abort, () => shouldRetry(ctx));
+    if ('stopped' in verdict) return { retry: false, reason: verdict.stopped } as const;
+    retryable = verdict.value === true;
+  }
+  return decide(
+    {
+      attempt: state.attempt,
+      canceled,
+      deadlineReached: context.deadlineReached,
+      retryable,
+      bodyReplayable: isReplayableBody(context.request.data),
+      retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
+      previousDelay: state.history[state.history.length - 2]?.delayMs,
+      elapsedMs: monotonicNow() - context.startedMono,
+      wallNow: Date.now(),
+    },
+    options,
+  );
+}
+
+/** What the deadline leaves of the call, in ms; `undefined` without a deadline. */
+function timeLeft(context: RequestContext): number | undefined {
+  const { deadline } = context.options;
+  return deadline === undefined ? undefined : deadline - (monotonicNow() - context.startedMono);
+}
+
+/** A CanceledError of this call's (a token's reason is one object shared by every call it cancels). */
+function callCanceled(reason: unknown, config: InternalAxiosRequestConfig) {
+  return canceledError(isCanceled(reason) ? (reason as Error).message : undefined, config);
+}
+
+/** Ends a call whose hook was still running when the caller aborted or the deadline came. */
+function stopAt(
+  context: RequestContext,
+  stopped: 'aborted' | 'deadline',
+  error: unknown,
+  config: InternalAxiosRequestConfig,
+): Promise<never> {
+  return giveUp(context, stopped === 'aborted' ? callCanceled(context.abort.reason, config) : error, config, stopped);
+}
+
+/** Gives up on the request: see `stopRetrying`. Without a config, nothing is logged. */
+function giveUp(
+  context: RequestContext,
+  error: unknown,
+  config: InternalAxiosRequestConfig | undefined,
+  reason: StopReason,
+): Promise<never> {
+  const about = config && { subject: requestSubject(config, context.state), config };
+  return stopRetrying(context, error, reason, about, timeLeft(context));
+}
+
+/**
+ * Sends the next attempt through the same instance, so the user's request interceptors run
+ * again, on a config derived from what the user gave (see request.ts). The outcome normally
+ * arrives through `context.capture`; the replay's own promise settles it when our interceptors
+ * did not see the outcome (detached in the meantime, or a user's interceptor replaced it).
+ */
+function replay(
+  instance: AxiosInstance,
+  config: InternalAxiosRequestConfig,
+  context: RequestContext,
+): Promise<Outcome> {
+  return new Promise<Outcome>((resolve) => {
+    const deliver = (outcome: Outcome) => {
+      if (context.capture === deliver) context.capture = undefined;
+      resolve(outcome);
+    };
+    context.capture = deliver;
+    instance.request(replayConfig(config, context)).then(
+      (response) => deliver({ response }),
+      (failure: unknown) => deliver({ error: failure }),
+    );
+  });
+}
+
+/** A failed `responseType: 'stream'` response holds its socket until the stream is destroyed. */
+function discardStream(error: unknown): void {
+  const data: unknown = isAxiosError(error) ? error.response?.data : undefined;
+  if (typeof data === 'object' && data !== null && typeof (data as { destroy?: unknown }).destroy === 'function') {
+    (data as { destroy: () => void }).destroy();
+  }
+}
+
+/**
+ * The config of the next attempt: the call's config as first seen (so interceptors that run
+ * after ours start from what they started from), with the user's body and headers.
+ */
+export function replayConfig(failed: InternalAxiosRequestConfig, context: RequestContext): AxiosRequestConfig {
+  const { data, headers, config } = context.request;
+  return {
+    ...(config ?? failed),
+    data,
+    headers,
+    ...(context.adapter ? { adapter: context.adapter } : {}),
+    [REPLAY_KEY]: new Replay(context),
+  } as AxiosRequestConfig;
+}

@@ -1,0 +1,60 @@
+import type { StopReason, ValidatedRetryOptions } from '../types.js';
+import type { DelayOptions } from './delay.js';
+import { nextDelay } from './delay.js';
+import { parseRetryAfter } from './retry-after.js';
+
+export type DecisionOptions = DelayOptions &
+  Pick<ValidatedRetryOptions, 'retries' | 'respectRetryAfter' | 'maxRetryAfter' | 'deadline'>;
+
+/** What to do after a failed attempt: wait and retry, or stop and say why. */
+export type Decision =
+  | { readonly retry: true; readonly delayMs: number }
+  | { readonly retry: false; readonly reason: StopReason };
+
+export interface FailureFacts {
+  /** The attempt that failed; 1 is the first request. */
+  attempt: number;
+  /** The failure was a cancel by the caller. */
+  canceled: boolean;
+  /** The attempt was cut short because the call's deadline ran out. */
+  deadlineReached: boolean;
+  /** The built-in classification, or the user's `shouldRetry`. */
+  retryable: boolean;
+  bodyReplayable: boolean;
+  /** The raw Retry-After header of the failed response, if any. */
+  retryAfter: unknown;
+  previousDelay: number | undefined;
+  /** Time since the call started, on the monotonic clock: what the deadline is measured on. */
+  elapsedMs: number;
+  /** The wall clock, for a Retry-After given as an HTTP-date. */
+  wallNow: number;
+}
+
+/**
+ * How far above a Retry-After the wait may be spread, so that clients which got the same
+ * header do not all come back in the same millisecond.
+ */
+const RETRY_AFTER_SPREAD = 0.2;
+
+/** The retry decision, pure: the same facts, options and randomness give the same answer. */
+export function decide(facts: FailureFacts, options: DecisionOptions, random: () => number = Math.random): Decision {
+  if (facts.canceled) return stop('aborted');
+  if (facts.deadlineReached) return stop('deadline');
+  if (!facts.retryable) return stop('not-retryable');
+  if (facts.attempt > options.retries) return stop('retries-exhausted');
+  if (!facts.bodyReplayable) return stop('body-not-replayable');
+
+  let delayMs = nextDelay({ attempt: facts.attempt, previousDelay: facts.previousDelay }, options, random);
+  const serverWait = options.respectRetryAfter ? parseRetryAfter(facts.retryAfter, facts.wallNow) : undefined;
+  if (serverWait !== undefined) {
+    if (serverWait > options.maxRetryAfter) return stop('retry-after-too-long');
+    // The header is a floor, never shortened (RFC 9110 §10.2.3); 0 or a past date adds nothing.
+    delayMs = Math.max(delayMs, Math.ceil(serverWait * (1 + RETRY_AFTER_SPREAD * random())));
+  }
+  if (options.deadline !== undefined && facts.elapsedMs + delayMs >= options.deadline) {
+    return stop('deadline');
+  }
+  return { retry: true, delayMs };
+}
+
+const stop = (reason: StopReason): Decision => ({ retry: false, reason });
