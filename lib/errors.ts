@@ -4,6 +4,7 @@ import { AxiosError, CanceledError, isCancel } from 'axios';
 /**
  * A request refused without touching the network because the circuit for its key is open.
  * An AxiosError, so code that handles axios errors handles it too.
+ * @category Protections
  */
 export class CircuitOpenError extends AxiosError {
   static readonly code = 'ERR_CIRCUIT_OPEN';

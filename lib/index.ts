@@ -1,3 +1,14 @@
+/**
+ * Retries for axios that survive real failures: attach {@link attachRetry} to the axios
+ * instance you already have, and transient failures are retried with exponential backoff and
+ * jitter, `Retry-After` honoured, a timeout per attempt and a deadline per call, POSTs only
+ * with an idempotency key, under a retry budget and, if you want one, a circuit breaker.
+ * {@link retry}, {@link withRetry} and {@link retryBatch} bring the same policy to any async
+ * function; {@link getRetryState} tells what happened to a call. Start with `attachRetry`,
+ * its options in {@link RetryOptions}, and the README.
+ *
+ * @packageDocumentation
+ */
 export type { RetryHandle } from './axios/attach.js';
 export { attachRetry } from './axios/attach.js';
 export { getRetryState } from './axios/tracking.js';
@@ -30,12 +41,16 @@ export type {
   BackoffContext,
   BackoffFunction,
   BackoffName,
+  BudgetSnapshot,
+  CircuitBreakerLike,
+  CircuitSnapshot,
   FailureContext,
   GiveUpContext,
   IdempotencyKeyOptions,
   JitterName,
   Logger,
   NormalizedRetryOptions,
+  RetryBudgetLike,
   RetryEventContext,
   RetryOptions,
   RetryState,

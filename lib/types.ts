@@ -48,7 +48,10 @@ export interface CircuitBreakerLike {
   snapshot(): Record<string, CircuitSnapshot>;
 }
 
-/** Why a request stopped being retried. Recorded as `RetryState.stopReason`. */
+/**
+ * Why a request stopped being retried. Recorded as `RetryState.stopReason`.
+ * @category Inspect
+ */
 export type StopReason =
   | 'not-retryable'
   | 'retries-exhausted'
@@ -95,7 +98,10 @@ export interface Logger {
   error?: (message: string) => void;
 }
 
-/** One attempt of a request, as recorded in `RetryState.history`. Plain data. */
+/**
+ * One attempt of a request, as recorded in `RetryState.history`. Plain data.
+ * @category Inspect
+ */
 export interface AttemptRecord {
   attempt: number;
   status?: number;
@@ -105,7 +111,10 @@ export interface AttemptRecord {
   delayMs?: number;
 }
 
-/** The story of one logical request. Plain data: `JSON.stringify` works on it. */
+/**
+ * The story of one logical request. Plain data: `JSON.stringify` works on it.
+ * @category Inspect
+ */
 export interface RetryState {
   /** The current (or last) attempt; 1 is the first request. */
   attempt: number;
@@ -120,7 +129,10 @@ export interface RetryState {
   inner?: RetryState;
 }
 
-/** What the function run by `retry`, `withRetry` or `retryBatch` is told about its attempt. Frozen. */
+/**
+ * What the function run by `retry`, `withRetry` or `retryBatch` is told about its attempt. Frozen.
+ * @category Beyond one axios call
+ */
 export interface AttemptInfo {
   /** 1 is the first attempt. */
   readonly attempt: number;
@@ -228,7 +240,10 @@ export interface NormalizedRetryOptions extends Omit<ValidatedRetryOptions, 'bud
   readonly circuitBreaker: CircuitBreakerLike | false;
 }
 
-/** A snapshot of what one attached instance has done: `handle.stats()`. Plain data. */
+/**
+ * A snapshot of what one attached instance has done: `handle.stats()`. Plain data.
+ * @category Inspect
+ */
 export interface RetryStats {
   /** Logical requests that have ended, `successes + failures` (not counting `retry: false`). */
   requests: number;

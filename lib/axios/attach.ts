@@ -10,6 +10,7 @@ import { captureRequest, requestAfterFirstAttempt } from './request.js';
 import { handleFailure } from './retry-loop.js';
 import { succeededFirstTime, takeReplay, track, trackFirstAttempt, trackingOf, wallStartOf } from './tracking.js';
 
+/** @category Attach */
 export interface RetryHandle {
   /** The instance's options after defaults and validation. */
   readonly options: NormalizedRetryOptions;
@@ -28,6 +29,7 @@ const attached = new WeakSet<AxiosInstance>();
  * Attaches the retry policy to an axios instance (or to the default `axios`).
  * Throws a TypeError naming the option for an invalid one, and an Error if the instance
  * already has axios-rebound attached.
+ * @category Attach
  */
 export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOptions>): RetryHandle {
   if (attached.has(instance)) {

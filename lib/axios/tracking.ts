@@ -117,6 +117,7 @@ export function succeededFirstTime(
  * The retry story of a request: pass its config, its response, or the error the call
  * rejected with. Plain data (safe to log or `JSON.stringify`); `undefined` when the request
  * did not go through axios-rebound, or while its first attempt is still on its way.
+ * @category Inspect
  */
 export function getRetryState(configOrError: unknown): RetryState | undefined {
   if (typeof configOrError !== 'object' || configOrError === null) return undefined;

@@ -79,6 +79,7 @@ export type ClassifyOptions = Pick<
 /**
  * The built-in classification: would this failure be retried, ignoring retry counts,
  * deadlines and budgets? `shouldRetry` replaces exactly this.
+ * @category Helpers
  */
 export function isRetryable(error: unknown, options: ClassifyOptions): boolean {
   if (!isAxiosError(error) || isCanceled(error) || !error.config) return false;

@@ -13,6 +13,7 @@ export type DelayOptions = Pick<NormalizedRetryOptions, 'backoff' | 'baseDelay' 
  * The wait before retry number `attempt`, in whole ms, always finite and within 0..maxDelay.
  * Pure: randomness comes from `random` (a function returning [0, 1)).
  * Jitter formulas follow Brooker, "Exponential Backoff And Jitter" (AWS Architecture Blog, 2015).
+ * @category Helpers
  */
 export function nextDelay(
   { attempt, previousDelay }: DelayInput,

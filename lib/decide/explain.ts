@@ -2,7 +2,10 @@ import type { RetryOptions } from '../types.js';
 import { nextDelay } from './delay.js';
 import { normalizeOptions } from './options.js';
 
-/** One attempt of a policy's schedule. Times in ms from the start of the call. */
+/**
+ * One attempt of a policy's schedule. Times in ms from the start of the call.
+ * @category Beyond one axios call
+ */
 export interface PlannedAttempt {
   readonly attempt: number;
   /** The wait before this attempt: its range under the jitter, and its median. */
@@ -13,6 +16,7 @@ export interface PlannedAttempt {
   readonly startsAt: { readonly median: number; readonly latest: number };
 }
 
+/** @category Beyond one axios call */
 export interface PolicyExplanation {
   /** The attempts that can start, in the worst case, before the deadline. */
   readonly attempts: readonly PlannedAttempt[];
@@ -27,6 +31,7 @@ export interface PolicyExplanation {
  * long a failing attempt takes when no timeout cuts it (the timeout, when set, is the worst
  * case). Warns when the policy cannot fit its deadline or an SLA given as `{ p95Ms }`.
  * Retry-After is not modelled: a server can stretch a wait up to `maxRetryAfter`.
+ * @category Beyond one axios call
  */
 export function explainPolicy(
   options: Partial<RetryOptions> = {},

@@ -2,7 +2,10 @@ import type { IdempotencyKeyOptions, RetryOptions, StatusCodeRule, ValidatedRetr
 import type { Check } from './validate.js';
 import { atLeast, checkAll, fail, fn, optional, positive, rejectUnknown, shown } from './validate.js';
 
-/** Every default in one place. The README's options table mirrors this object. */
+/**
+ * Every default in one place. The README's options table mirrors this object.
+ * @category Helpers
+ */
 export const DEFAULTS: ValidatedRetryOptions = Object.freeze({
   retries: 3,
   backoff: 'exponential',

@@ -7,6 +7,7 @@
  * - HTTP-date (`"Wed, 21 Oct 2015 07:28:00 GMT"`): the time until then; a past date is 0.
  * - Anything else (empty, negative, garbage, an array of values): `undefined`, so the caller
  *   falls back to its normal backoff. Never throws, never NaN, never negative.
+ * @category Helpers
  */
 export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
   if (typeof value !== 'string') return undefined;

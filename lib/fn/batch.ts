@@ -15,6 +15,7 @@ import { runWithRetry } from './fn-loop.js';
 import type { RetryFnOptions } from './retry-fn.js';
 import { CALL_CHECKS } from './retry-fn.js';
 
+/** @category Beyond one axios call */
 export interface BatchOptions<I, K> extends RetryFnOptions {
   /** Items processed at once. @default 8 */
   concurrency?: number;
@@ -24,6 +25,7 @@ export interface BatchOptions<I, K> extends RetryFnOptions {
   onProgress?: (progress: { done: number; total: number; succeeded: number; failed: number }) => void;
 }
 
+/** @category Beyond one axios call */
 export interface BatchReport<K, R> {
   succeeded: Map<K, R>;
   failed: Map<K, { error: unknown; state: RetryState | undefined }>;
@@ -59,6 +61,7 @@ const itemBreaker = () => new CircuitBreaker({ failureThreshold: 5, openMs: 30_0
  * most once per key (a success is never re-run). With `idempotencyKey`, each item gets a key
  * derived from the batch's `name` and its own key. Aborting `signal` stops starting items;
  * those left are reported failed with the abort reason.
+ * @category Beyond one axios call
  */
 export async function retryBatch<I, R, K = unknown>(
   items: Iterable<I>,

@@ -13,6 +13,7 @@ export const CALL_CHECKS: Record<string, Check> = {
   signal: optional((v) => (typeof (v as AbortSignal).addEventListener === 'function' ? undefined : 'an AbortSignal')),
 };
 
+/** @category Beyond one axios call */
 export interface RetryFnOptions extends Partial<RetryOptions> {
   /** Cancels the call, its attempt and any wait. */
   signal?: AbortSignal | undefined;
@@ -30,6 +31,7 @@ export interface RetryFnOptions extends Partial<RetryOptions> {
  * rejects with its last error, whose story `getRetryState(error)` tells. An axios error gets
  * the interceptor's verdict; any other error but an abort is retried; `shouldRetry` decides
  * otherwise. An error an inner layer of axios-rebound gave up on is final (`'already-retried'`).
+ * @category Beyond one axios call
  */
 export function retry<T>(fn: (info: AttemptInfo) => T | Promise<T>, options: RetryFnOptions = {}): Promise<T> {
   const { signal, name = 'retry', ...policy } = options;
@@ -46,6 +48,7 @@ export function retry<T>(fn: (info: AttemptInfo) => T | Promise<T>, options: Ret
  * `fn` wrapped in `retry`: a function with the same signature, each call a `retry` of its own.
  * `.stats()` counts its calls. No `idempotencyKey`: the wrapped function keeps its signature,
  * so it could not be handed one (use `retry` for that).
+ * @category Beyond one axios call
  */
 export function withRetry<A extends unknown[], T>(
   fn: (...args: A) => T | Promise<T>,

@@ -3,6 +3,7 @@ import { monotonicNow } from '../clock.js';
 import type { Check } from '../decide/validate.js';
 import { atLeast, checkAll, fail, fn, positive, rejectUnknown } from '../decide/validate.js';
 
+/** @category Protections */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open a closed circuit. @default 5 */
   failureThreshold: number;

@@ -38,6 +38,7 @@ interface Entry {
  *
  * A key with nothing counted (closed, no failure that could open it) has no circuit kept at
  * all; the others are bounded by `maxCircuits` and `circuitIdleMs`.
+ * @category Protections
  */
 export class CircuitBreaker implements CircuitBreakerLike {
   readonly options: Readonly<CircuitBreakerOptions>;

@@ -3,6 +3,7 @@ import { atLeast, checkAll, fn, positive, rejectUnknown } from '../decide/valida
 import type { BudgetSnapshot, RetryBudgetLike } from '../types.js';
 import { SlidingWindow } from './window.js';
 
+/** @category Protections */
 export interface RetryBudgetOptions {
   /** Retries may add at most this share of the first attempts in the window. @default 0.2 */
   ratio: number;
@@ -36,6 +37,7 @@ const CHECKS = { ratio: atLeast(0), minRetriesPerSecond: atLeast(0), windowMs: p
  * The floor is a rate: at most `minRetriesPerSecond` retries in any second beyond what the
  * ratio earns. Unused floor does not pile up over the window, so an outage that starts after
  * a quiet spell meets no burst of saved-up retries.
+ * @category Protections
  */
 export class RetryBudget implements RetryBudgetLike {
   readonly options: Readonly<RetryBudgetOptions>;
