@@ -35,7 +35,7 @@ describe('the published package', function () {
   it('ships only the built files', () => {
     const files = run('find', ['node_modules/axios-rebound', '-type', 'f'], project).split('\n').filter(Boolean);
     expect(
-      files.every((f) => /\/(dist\/|package\.json$|README\.md$|LICENSE$)/.test(f)),
+      files.every((f) => /\/(dist\/|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/.test(f)),
       files.join('\n'),
     ).to.equal(true);
     expect(files).to.include('node_modules/axios-rebound/dist/esm/index.js');

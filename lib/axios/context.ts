@@ -1,6 +1,7 @@
 import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { monotonicNow } from '../clock.js';
-import { describeFailure, idempotencyKeyOf } from '../decide/classify.js';
+import { describeFailure } from '../decide/classify.js';
+import { idempotencyKeyOf } from '../decide/replay-safety.js';
 import { CallerAbort } from '../run/abort.js';
 import { markStarted } from '../run/call-order.js';
 import type { InstanceScope } from '../run/scope.js';

@@ -1,8 +1,9 @@
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { isAxiosError } from 'axios';
 import { monotonicNow } from '../clock.js';
-import { isReplayableBody, isRetryable, mayResend } from '../decide/classify.js';
+import { isRetryable, mayResend } from '../decide/classify.js';
 import { decide } from '../decide/decision.js';
+import { isReplayableBody } from '../decide/replay-safety.js';
 import { canceledError, isCanceled } from '../errors.js';
 import { failureContext, reserveRetry, stopRetrying } from '../run/engine.js';
 import { log, requestSubject, retryLine, successLine } from '../run/log.js';
@@ -192,7 +193,7 @@ function discardStream(error: unknown): void {
  * The config of the next attempt: the call's config as first seen (so interceptors that run
  * after ours start from what they started from), with the user's body and headers.
  */
-export function replayConfig(failed: InternalAxiosRequestConfig, context: RequestContext): AxiosRequestConfig {
+function replayConfig(failed: InternalAxiosRequestConfig, context: RequestContext): AxiosRequestConfig {
   const { data, headers, config } = context.request;
   return {
     ...(config ?? failed),

@@ -1,6 +1,6 @@
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { monotonicNow } from '../clock.js';
-import { idempotencyKeyOf } from '../decide/classify.js';
+import { idempotencyKeyOf } from '../decide/replay-safety.js';
 import { storyOf } from '../run/stories.js';
 import type { RetryState } from '../types.js';
 import { RequestContext } from './context.js';

@@ -4,9 +4,6 @@ import { isCanceled } from '../errors.js';
 import type { NormalizedRetryOptions, StatusCodeRule } from '../types.js';
 import { isSafeToRepeat } from './replay-safety.js';
 
-// Here for the modules that have always imported them from this one.
-export { idempotencyKeyOf, isReplayableBody } from './replay-safety.js';
-
 /*
  * The rules. A failure is judged by its root cause: the first `code` found walking the `cause`
  * chain, past axios's wrappers, so that one failure gets one verdict whichever adapter saw it
