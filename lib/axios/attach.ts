@@ -3,7 +3,7 @@ import { normalizeOptions } from '../decide/options.js';
 import { newIdempotencyKey } from '../decide/replay-safety.js';
 import { InstanceScope } from '../run/scope.js';
 import type { NormalizedRetryOptions, RetryOptions, RetryStats } from '../types.js';
-import { attemptAdapter, refusingAdapter, requestOfError, restoreUserAdapter, userAdapter } from './attempt.js';
+import { attemptAdapter, refusingAdapter, requestOfError, restoreUserAdapter } from './attempt.js';
 import type { Outcome } from './context.js';
 import { RequestContext } from './context.js';
 import { captureRequest, requestAfterFirstAttempt } from './request.js';
@@ -114,7 +114,7 @@ function beforeAttempt(
     return startTracking(config, scope);
   } catch (error) {
     track(config, undefined);
-    config.adapter = refusingAdapter(error, userAdapter(config.adapter), scope);
+    config.adapter = refusingAdapter(error, config.adapter, scope);
     return config;
   }
 }
@@ -131,7 +131,7 @@ function startTracking(config: InternalAxiosRequestConfig, scope: InstanceScope)
     config.headers.set(key.header, newIdempotencyKey(key));
   }
   const context = new RequestContext(options, scope, config, captureRequest(config));
-  context.adapter = attemptAdapter(context, userAdapter(config.adapter));
+  context.adapter = attemptAdapter(context, config.adapter);
   config.adapter = context.adapter;
   track(config, context);
   return config;
@@ -203,7 +203,7 @@ function contextOf(error: unknown, scope: InstanceScope): RequestContext | undef
   context.state.attempt = 1;
   scope.attempts += 1;
   context.recordAttempt({ error }, tracking);
-  context.adapter = attemptAdapter(context, userAdapter(config.adapter));
+  context.adapter = attemptAdapter(context, config.adapter);
   track(config, context);
   return context;
 }

@@ -63,11 +63,6 @@ export function refusingAdapter(error: unknown, base: AdapterConfig, scope: Inst
   return adapter;
 }
 
-/** The user's adapter behind one of ours: a re-sent config that still carries ours starts clean. */
-export function userAdapter(adapter: AdapterConfig): AdapterConfig {
-  return typeof adapter === 'function' && bases.has(adapter) ? bases.get(adapter) : adapter;
-}
-
 /** Puts the user's adapter back in `config` in place of one of ours, if it carries one. */
 export function restoreUserAdapter(config: InternalAxiosRequestConfig): void {
   const { adapter } = config;
