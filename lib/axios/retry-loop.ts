@@ -31,6 +31,7 @@ export async function handleFailure(
     return response;
   } catch (error) {
     // A hook's error too tells the call's story (it carries no config of the call's).
+    context.state.stopReason ??= 'hook-error';
     rememberState(error, context.state);
     throw error;
   } finally {

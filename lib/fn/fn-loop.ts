@@ -44,6 +44,7 @@ export async function runWithRetry<T>(
     result = 'success';
     return value;
   } catch (error) {
+    state.stopReason ??= 'hook-error';
     rememberState(error, state);
     throw error;
   } finally {

@@ -172,6 +172,7 @@ describe('an attempt that begins always ends', () => {
       nock(ORIGIN).get('/x').reply(503);
       expect((await outcome(api.get('/x'))).error).to.equal(boom);
       expect(counts(handle.stats())).to.deep.equal(hookError);
+      expect(getRetryState(boom)?.stopReason).to.equal('hook-error');
     }
   });
 
@@ -180,6 +181,7 @@ describe('an attempt that begins always ends', () => {
       const call = withRetry(() => Promise.reject(new Error('down')), { ...hook, baseDelay: 0, budget: false });
       expect((await outcome(call())).error).to.equal(boom);
       expect(counts(call.stats())).to.deep.equal(hookError);
+      expect(getRetryState(boom)?.stopReason).to.equal('hook-error');
     }
   });
 });
