@@ -8,7 +8,15 @@ import type { Outcome } from './context.js';
 import { RequestContext } from './context.js';
 import { captureRequest, requestAfterFirstAttempt } from './request.js';
 import { handleFailure } from './retry-loop.js';
-import { succeededFirstTime, takeReplay, track, trackFirstAttempt, trackingOf, wallStartOf } from './tracking.js';
+import {
+  fastStartOf,
+  succeededFirstTime,
+  takeReplay,
+  track,
+  trackFirstAttempt,
+  trackingOf,
+  wallStartOf,
+} from './tracking.js';
 
 /** @category Attach */
 export interface RetryHandle {
@@ -46,7 +54,7 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
     return false;
   };
   const requestId = instance.interceptors.request.use(
-    (config) => beforeAttempt(config, scope, laterInterceptors),
+    (config) => beforeAttempt(config, scope, instance, laterInterceptors),
     rethrow,
     { synchronous: true },
   );
@@ -83,11 +91,14 @@ function rethrow(error: unknown): never {
 function beforeAttempt(
   config: InternalAxiosRequestConfig,
   scope: InstanceScope,
+  instance: AxiosInstance,
   laterInterceptors: () => boolean,
 ): InternalAxiosRequestConfig {
-  const replay = takeReplay(config, scope);
+  const replay = takeReplay(config, scope, instance);
+  // Another attachment's replay (a call under way when it was detached) is not ours to touch.
+  if (replay === 'other') return config;
   if (replay) {
-    track(config, replay.context);
+    track(config, replay.ours.context);
     return config;
   }
   // A fresh call, even if the config comes back from an earlier one (an auth refresh re-sends
@@ -107,7 +118,7 @@ function beforeAttempt(
     // (A body is kept as the caller gave it for replays; with a signal, our adapter gives axios
     // a child of it, so a signal shared by many calls carries one listener, not one per call.)
     if (scope.options.budget) scope.options.budget.recordRequest();
-    trackFirstAttempt(config);
+    trackFirstAttempt(config, scope);
     return config;
   }
   try {
@@ -141,13 +152,14 @@ function startTracking(config: InternalAxiosRequestConfig, scope: InstanceScope)
 function afterSuccess(response: AxiosResponse, scope: InstanceScope, instance: AxiosInstance) {
   // A response interceptor before ours may hand on anything, not only a response.
   const config = (response as AxiosResponse | undefined)?.config;
-  const tracking = trackingOf(config);
-  if (typeof tracking === 'number' && config) {
+  const started = fastStartOf(config, scope);
+  if (started !== undefined && config) {
     scope.attempts += 1;
     scope.settle(undefined, 'success');
-    succeededFirstTime(config, response, scope.options.retries, tracking);
+    succeededFirstTime(config, response, scope.options.retries, started);
     return response;
   }
+  const tracking = trackingOf(config);
   if (!(tracking instanceof RequestContext) || tracking.scope !== scope) return response;
   return afterOutcome(tracking, { response }, instance);
 }
@@ -197,12 +209,13 @@ function contextOf(error: unknown, scope: InstanceScope): RequestContext | undef
   }
   const tracking = trackingOf(config);
   if (tracking instanceof RequestContext) return tracking.scope === scope ? tracking : undefined;
-  if (typeof tracking !== 'number') return undefined;
+  const started = fastStartOf(config, scope);
+  if (started === undefined) return undefined;
   const request = requestAfterFirstAttempt(config);
-  const context = new RequestContext(scope.options, scope, config, request, tracking, wallStartOf(config));
+  const context = new RequestContext(scope.options, scope, config, request, started, wallStartOf(config));
   context.state.attempt = 1;
   scope.attempts += 1;
-  context.recordAttempt({ error }, tracking);
+  context.recordAttempt({ error }, started);
   context.adapter = attemptAdapter(context, config.adapter);
   track(config, context);
   return context;

@@ -77,8 +77,9 @@ async function runAttempt(
   config: InternalAxiosRequestConfig,
   base: AdapterConfig,
 ): Promise<AxiosResponse> {
-  // A replay sent after detach() meets none of our interceptors: take its ticket here.
-  takeReplay(config, context.scope);
+  // A replay sent after detach() meets none of our interceptors (or another attachment's,
+  // which leave it alone): take its ticket here.
+  takeReplay(config, context.scope, undefined);
   track(config, context);
   try {
     return await sendAttempt(context, config, base);

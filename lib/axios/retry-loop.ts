@@ -54,6 +54,8 @@ async function retryUntilDone(
     // really had, if any.
     if (context.notSent) return giveUp(context, state.attempt ? lastSent : error, config, context.notSent);
     if (!config) return giveUp(context, error, undefined, 'not-retryable');
+    // Nothing was sent: a request interceptor that runs after ours failed the call.
+    if (state.attempt === 0) return giveUp(context, error, config, 'not-retryable');
     lastSent = error;
     const decision = await decideFor(context, error, config);
     if (!decision.retry) {
@@ -175,7 +177,7 @@ function replay(
       resolve(outcome);
     };
     context.capture = deliver;
-    instance.request(replayConfig(config, context)).then(
+    instance.request(replayConfig(config, context, instance)).then(
       (response) => deliver({ response }),
       (failure: unknown) => deliver({ error: failure }),
     );
@@ -194,13 +196,17 @@ function discardStream(error: unknown): void {
  * The config of the next attempt: the call's config as first seen (so interceptors that run
  * after ours start from what they started from), with the user's body and headers.
  */
-function replayConfig(failed: InternalAxiosRequestConfig, context: RequestContext): AxiosRequestConfig {
+function replayConfig(
+  failed: InternalAxiosRequestConfig,
+  context: RequestContext,
+  instance: AxiosInstance,
+): AxiosRequestConfig {
   const { data, headers, config } = context.request;
   return {
     ...(config ?? failed),
     data,
     headers,
     ...(context.adapter ? { adapter: context.adapter } : {}),
-    [REPLAY_KEY]: new Replay(context),
+    [REPLAY_KEY]: new Replay(context, instance),
   } as AxiosRequestConfig;
 }

@@ -20,6 +20,8 @@ import { RequestContext } from './context.js';
 const TRACKING = Symbol.for('axios-rebound');
 /** Beside a fast-path start time: the wall-clock start, for `startedAt` (read by people). */
 const WALL_START = Symbol.for('axios-rebound.startedAt');
+/** Beside a fast-path start time: the attachment it belongs to (another may be attached later). */
+const OWNER = Symbol.for('axios-rebound.owner');
 /** Keeps the wall-clock start a small integer, which V8 stores in the config without allocating. */
 const EPOCH = Date.now();
 
@@ -32,13 +34,18 @@ export const REPLAY_KEY = 'axios-rebound:replay';
 
 export class Replay {
   used = false;
-  constructor(readonly context: RequestContext) {}
+  constructor(
+    readonly context: RequestContext,
+    /** The axios instance it is replayed through. */
+    readonly instance: object,
+  ) {}
 }
 
 type Tracking = number | FirstAttemptSuccess | RequestContext;
 type TrackedConfig = InternalAxiosRequestConfig & {
   [TRACKING]?: Tracking | undefined;
   [WALL_START]?: number;
+  [OWNER]?: object;
   [REPLAY_KEY]?: unknown;
 };
 
@@ -77,24 +84,43 @@ export function track(config: InternalAxiosRequestConfig, tracking: Tracking | u
 }
 
 /**
- * The replay ticket a config carries for `scope`, taken off it; `undefined` for anything but a
- * fresh ticket of that scope (a user's interceptor may copy a replay's config elsewhere).
+ * The replay ticket a config carries: `{ ours }`, taken off it, when it is a fresh ticket of
+ * `scope`'s; `'other'` when it is another attachment's on the same `instance` (a call under way
+ * when it was detached: that call's adapter takes it); `undefined` otherwise, the ticket taken
+ * off (a user's interceptor copied a replay's config to another instance: a fresh call there).
  */
-export function takeReplay(config: InternalAxiosRequestConfig, scope: object): Replay | undefined {
+export function takeReplay(
+  config: InternalAxiosRequestConfig,
+  scope: object,
+  instance: object | undefined,
+): { readonly ours: Replay } | 'other' | undefined {
   const tracked = config as TrackedConfig;
   const ticket = tracked[REPLAY_KEY];
   if (ticket === undefined) return undefined;
+  const fresh = ticket instanceof Replay && !ticket.used;
+  if (fresh && ticket.context.scope !== scope && ticket.instance === instance) return 'other';
   delete tracked[REPLAY_KEY];
-  if (!(ticket instanceof Replay) || ticket.used || ticket.context.scope !== scope) return undefined;
+  if (!fresh || ticket.context.scope !== scope) return undefined;
   ticket.used = true;
-  return ticket;
+  return { ours: ticket };
 }
 
-/** Starts a first attempt on the fast path: two small integers in the config, no allocation. */
-export function trackFirstAttempt(config: InternalAxiosRequestConfig): void {
+/**
+ * Starts a first attempt on the fast path: two small integers and the owner's reference in the
+ * config, no allocation.
+ */
+export function trackFirstAttempt(config: InternalAxiosRequestConfig, owner: object): void {
   const tracked = config as TrackedConfig;
   tracked[TRACKING] = Math.floor(monotonicNow());
   tracked[WALL_START] = Date.now() - EPOCH;
+  tracked[OWNER] = owner;
+}
+
+/** The start time of `owner`'s fast-path first attempt, if the config carries one. */
+export function fastStartOf(config: InternalAxiosRequestConfig | undefined, owner: object): number | undefined {
+  const tracked = config as TrackedConfig | undefined;
+  const start = tracked?.[TRACKING];
+  return typeof start === 'number' && tracked?.[OWNER] === owner ? start : undefined;
 }
 
 /** The wall-clock start of a fast-path first attempt. */

@@ -6,7 +6,8 @@
  * key itself (an email, an account number) never appears in the header.
  */
 export function stableKey(batchName: string, itemKey: unknown): string {
-  const text = `${batchName}\u0000${serialize(itemKey)}`;
+  // Length-prefixed, so that no name and key can run into another pair's.
+  const text = `${batchName.length}:${batchName}${serialize(itemKey)}`;
   const hex = [0x9e3779b9, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f]
     .map((seed) => hash32(text, seed).toString(16).padStart(8, '0'))
     .join('');
@@ -14,26 +15,37 @@ export function stableKey(batchName: string, itemKey: unknown): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** An item key as text that tells types apart (`1` from `'1'`) and orders object keys. */
-function serialize(key: unknown): string {
+/**
+ * An item key as text that tells every value apart (`1` from `'1'`, `[null]` from `[NaN]`):
+ * strings, finite numbers, booleans, bigints, null, and arrays and plain objects of those (in
+ * any key order). Anything else (a Map, a Date, undefined, NaN) has no one text and is refused.
+ */
+export function serialize(key: unknown, depth = 0): string {
+  if (depth > 32) throw refuse(key, 'nested too deep');
   switch (typeof key) {
     case 'string':
-      return `s:${key}`;
+      return `s${key.length}:${key}`;
     case 'number':
-    case 'bigint':
+      if (Number.isFinite(key)) return `n${String(key)};`;
+      break;
     case 'boolean':
-      return `${typeof key}:${String(key)}`;
-    case 'object':
-      if (key !== null) return `j:${JSON.stringify(key, (_k, v: unknown) => sortKeys(v))}`;
+      return key ? 't' : 'f';
+    case 'bigint':
+      return `b${String(key)};`;
+    case 'object': {
+      if (key === null) return 'z';
+      if (Array.isArray(key)) return `a${key.length}[${key.map((v) => serialize(v, depth + 1)).join('')}]`;
+      const proto: unknown = Object.getPrototypeOf(key);
+      if (proto !== Object.prototype && proto !== null) break;
+      const entries = Object.entries(key).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `o${entries.length}{${entries.map(([k, v]) => serialize(k) + serialize(v, depth + 1)).join('')}}`;
+    }
   }
-  throw new TypeError(
-    `axios-rebound: with idempotencyKey, an item key must be a string, number, boolean or JSON data, got ${String(key)}`,
-  );
+  throw refuse(key, 'not a string, finite number, boolean, bigint, null, or an array or plain object of those');
 }
 
-function sortKeys(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+function refuse(key: unknown, why: string): TypeError {
+  return new TypeError(`axios-rebound: with idempotencyKey, an item key must have one text: ${String(key)} is ${why}`);
 }
 
 /** murmur3's 32-bit mixing over the UTF-16 code units of `text`. */

@@ -1,7 +1,7 @@
 import { isAxiosError } from 'axios';
 import { isAbortError, isTransientFailure } from '../decide/classify.js';
 import { normalizeOptions, OPTION_NAMES } from '../decide/options.js';
-import { stableKey } from '../decide/stable-key.js';
+import { serialize, stableKey } from '../decide/stable-key.js';
 import type { Check } from '../decide/validate.js';
 import { atLeast, checkAll, fail, fn as isFunction, optional, rejectUnknown } from '../decide/validate.js';
 import { CircuitOpenError } from '../errors.js';
@@ -80,13 +80,18 @@ export async function retryBatch<I, R, K = unknown>(
     Object.freeze({ ...validated, budget: 'budget' in policy ? validated.budget : false }),
   );
   const itemCircuit = 'circuitBreaker' in policy ? undefined : itemBreaker();
-  const queue = new Map<K, I>();
+  // One run per key. With idempotencyKey, keys are told apart by their text (two equal objects
+  // are one key), and every key's text is made before any item runs, so a key that has none
+  // fails the batch at once with a TypeError instead of failing items one by one.
+  const queue = new Map<unknown, { k: K; item: I; idempotencyKey: string | undefined }>();
   for (const item of items) {
     const k = key(item);
-    if (!queue.has(k)) queue.set(k, item);
+    const text = validated.idempotencyKey ? serialize(k) : undefined;
+    const id = text ?? k;
+    if (!queue.has(id)) queue.set(id, { k, item, idempotencyKey: text && stableKey(batchName, k) });
   }
   const report: BatchReport<K, R> = { succeeded: new Map(), failed: new Map(), stats: scope.stats() };
-  const pending = [...queue.entries()];
+  const pending = [...queue.values()];
   let next = 0;
   // An observer: what it throws is reported once and stops nothing.
   const settle = () =>
@@ -100,8 +105,10 @@ export async function retryBatch<I, R, K = unknown>(
     while (next < pending.length) {
       const entry = pending[next++];
       if (!entry) break;
-      const [k, item] = entry;
+      const { k, item, idempotencyKey } = entry;
       if (signal?.aborted) {
+        scope.begin();
+        scope.settle(undefined, 'aborted');
         report.failed.set(k, { error: signal.reason, state: undefined });
       } else {
         const admission = itemCircuit?.acquire(batchName) ?? { allowed: true, probe: false };
@@ -113,7 +120,6 @@ export async function retryBatch<I, R, K = unknown>(
         } else {
           let verdict: AttemptVerdict = 'neutral';
           try {
-            const idempotencyKey = validated.idempotencyKey ? stableKey(batchName, k) : undefined;
             const value = await runWithRetry((info) => fn(item, info), scope, scope.options, {
               signal,
               name: batchName,

@@ -9,7 +9,7 @@ import { admitAttempt, failureContext, reserveRetry, stopRetrying } from '../run
 import type { Subject } from '../run/log.js';
 import { log, retryLine, successLine } from '../run/log.js';
 import type { InstanceScope } from '../run/scope.js';
-import { rememberState, storyOf } from '../run/stories.js';
+import { rememberState, storiesIn } from '../run/stories.js';
 import { sleep, within } from '../run/timers.js';
 import type { AttemptInfo, AttemptVerdict, NormalizedRetryOptions, RetryState, StopReason } from '../types.js';
 import type { FnRun } from './fn-attempt.js';
@@ -92,8 +92,8 @@ async function attemptUntilDone<T>(
     const { error } = outcome;
     lastError = error;
     // Retry at one layer: what an inner layer of ours gave up on is final here too.
-    const inner = storyOf(error);
-    if (gaveUpInside(inner, started)) {
+    const inner = storiesIn(error).find((story) => gaveUpInside(story, started));
+    if (inner) {
       state.inner = inner;
       return fail(error, 'already-retried');
     }

@@ -20,7 +20,7 @@ export interface RetryFnOptions extends Partial<RetryOptions> {
   /**
    * Names the call in log lines. Calls of one name share what `budget: true` and
    * `circuitBreaker: true` stand for: one budget per name in the process, and one circuit.
-   * @default 'retry' (`withRetry`: the function's name)
+   * @default 'retry' (`withRetry`: the function's name, or `withRetry#n` for an anonymous one)
    */
   name?: string | undefined;
 }
@@ -44,6 +44,8 @@ export function retry<T>(fn: (info: AttemptInfo) => T | Promise<T>, options: Ret
   });
 }
 
+let anonymous = 0;
+
 /**
  * `fn` wrapped in `retry`: a function with the same signature, each call a `retry` of its own.
  * `.stats()` counts its calls. No `idempotencyKey`: the wrapped function keeps its signature,
@@ -62,7 +64,9 @@ export function withRetry<A extends unknown[], T>(
       options.idempotencyKey,
     );
   }
-  const { signal, name = fn.name || 'withRetry', ...policy } = options;
+  // An anonymous function gets a name of its own: wrappers of different functions must not
+  // share a budget or a circuit because neither was named.
+  const { signal, name = fn.name || `withRetry#${(anonymous += 1)}`, ...policy } = options;
   const scope = new InstanceScope(fnPolicy(policy, name, signal));
   const call = (...args: A) =>
     runWithRetry(() => fn(...args), scope, scope.options, { signal, name, idempotencyKey: undefined });

@@ -1,4 +1,3 @@
-import { monotonicNow } from '../clock.js';
 import { CircuitBreaker } from './breaker.js';
 import { RetryBudget } from './budget.js';
 
@@ -6,21 +5,19 @@ import { RetryBudget } from './budget.js';
  * What `budget: true` and `circuitBreaker: true` stand for under `retry(fn)` and `withRetry`:
  * protections shared by every call of the same `name` in the process, so that a budget caps
  * the calls that belong together (a budget per call would cap nothing). Names are the user's,
- * so the table is bounded: at most `MAX_NAMES`, least recently used first out, and a budget
- * idle for longer than its window holds nothing worth keeping.
+ * so the table is bounded: past `MAX_NAMES`, the least recently used name's budget is dropped
+ * (a budget is a few hundred bytes, and its window empties itself when idle).
  */
 const MAX_NAMES = 1000;
-const budgets = new Map<string, { budget: RetryBudget; usedAt: number }>();
+const budgets = new Map<string, RetryBudget>();
 
 /** The process-wide budget of calls named `name`. */
 export function budgetFor(name: string): RetryBudget {
-  const now = monotonicNow();
-  const entry = budgets.get(name);
+  const budget = budgets.get(name) ?? new RetryBudget();
   budgets.delete(name);
-  const budget = entry && now - entry.usedAt <= entry.budget.options.windowMs ? entry.budget : new RetryBudget();
-  budgets.set(name, { budget, usedAt: now });
-  for (const [oldest, { budget: old, usedAt }] of budgets) {
-    if (budgets.size <= MAX_NAMES && now - usedAt <= old.options.windowMs) break;
+  budgets.set(name, budget);
+  for (const oldest of budgets.keys()) {
+    if (budgets.size <= MAX_NAMES) break;
     budgets.delete(oldest);
   }
   return budget;

@@ -21,6 +21,6 @@ export function markStarted(state?: RetryState): number {
  * gave up on the very same error object, a rejected promise shared between calls, reads as
  * inner too.)
  */
-export function gaveUpInside(state: RetryState | undefined, attempt: number): state is RetryState {
-  return state?.stopReason !== undefined && (startedAs.get(state) ?? 0) > attempt;
+export function gaveUpInside(state: RetryState, attempt: number): boolean {
+  return state.stopReason !== undefined && (startedAs.get(state) ?? 0) > attempt;
 }
