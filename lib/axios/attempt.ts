@@ -143,7 +143,10 @@ async function sendAttempt(
     outcome = { error };
     throw error;
   } finally {
-    timer?.dispose();
+    // A Node stream body is read after the attempt: the caller's abort must still reach it.
+    const body: unknown = 'response' in outcome ? outcome.response.data : undefined;
+    if (timer && isNodeStream(body)) timer.disposeWhen(body);
+    else timer?.dispose();
     context.scope.attempts += 1;
     context.recordAttempt(outcome, startedMono);
     const breaker = options.circuitBreaker;
@@ -222,4 +225,9 @@ function verdictOf(outcome: Outcome, options: NormalizedRetryOptions): AttemptVe
   const { error } = outcome;
   if (!isAxiosError(error) || isCanceled(error)) return 'neutral';
   return isTransientFailure(error, options) ? 'failure' : 'neutral';
+}
+
+function isNodeStream(body: unknown): body is { once(event: 'close', listener: () => void): unknown } {
+  const stream = body as { once?: unknown; destroy?: unknown; destroyed?: unknown } | null | undefined;
+  return typeof stream?.once === 'function' && typeof stream.destroy === 'function' && stream.destroyed !== true;
 }

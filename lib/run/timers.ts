@@ -92,6 +92,15 @@ export class AttemptTimer {
     this.#cancelTimer?.();
     this.#unsubscribe?.();
   }
+
+  /**
+   * Ends the time limit but keeps the caller's abort reaching the signal until `closed`: a
+   * streamed response's body is still being read through it after the attempt has ended.
+   */
+  disposeWhen(closed: { once(event: 'close', listener: () => void): unknown }): void {
+    this.#cancelTimer?.();
+    closed.once('close', () => this.#unsubscribe?.());
+  }
 }
 
 /**

@@ -140,4 +140,25 @@ describe('against a real server on 127.0.0.1', () => {
     expect(handle.stats()).to.include({ requests: 2, failures: 2 });
     expect(handle.stats().giveUps).to.deep.equal({ 'retries-exhausted': 1, 'circuit-open': 1 });
   });
+  real("lets the caller's abort reach a streamed response's body after the attempt has ended", async () => {
+    server = await startServer((_n, _req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('first chunk');
+      // The rest never comes: only the caller's abort ends the body.
+    });
+    const controller = new AbortController();
+    const response = await api({ attemptTimeout: 5000 }).get<Readable>('/stream', {
+      responseType: 'stream',
+      signal: controller.signal,
+    });
+    const ended = new Promise<unknown>((resolve) => {
+      response.data.on('error', resolve);
+      response.data.on('close', () => resolve('closed'));
+    });
+    response.data.resume();
+    controller.abort();
+    const reason = await ended;
+    expect(reason === 'closed' || (reason as AxiosError).code === 'ERR_CANCELED', String(reason)).to.equal(true);
+    expect(response.data.destroyed).to.equal(true);
+  });
 });
