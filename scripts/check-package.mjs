@@ -26,9 +26,10 @@ async function gzippedBundle(contents) {
   });
   return gzipSync(result.outputFiles[0].contents, { level: 9 }).length;
 }
-// What users ship: the interceptor with budget and breaker (the package is side-effect free, so
-// bundlers drop the rest), and everything the package exports.
+// What users ship: attachRetry alone (with its default budget), the interceptor with budget and
+// breaker (the package is side-effect free, so bundlers drop the rest), and everything.
 const bundles = {
+  attachRetry: `export { attachRetry } from ${JSON.stringify(entry)};`,
   interceptor: `export { attachRetry, RetryBudget, CircuitBreaker, getRetryState } from ${JSON.stringify(entry)};`,
   everything: `export * from ${JSON.stringify(entry)};`,
 };
