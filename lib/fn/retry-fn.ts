@@ -47,6 +47,16 @@ export function retry<T>(fn: (info: AttemptInfo) => T | Promise<T>, options: Ret
 let anonymous = 0;
 
 /**
+ * The function's name, or one of its own for an anonymous function: wrappers of different
+ * functions must not share a budget or a circuit because neither was named.
+ */
+function defaultName(fn: { readonly name: string }): string {
+  if (fn.name) return fn.name;
+  anonymous += 1;
+  return `withRetry#${anonymous}`;
+}
+
+/**
  * `fn` wrapped in `retry`: a function with the same signature, each call a `retry` of its own.
  * `.stats()` counts its calls. No `idempotencyKey`: the wrapped function keeps its signature,
  * so it could not be handed one (use `retry` for that).
@@ -64,9 +74,7 @@ export function withRetry<A extends unknown[], T>(
       options.idempotencyKey,
     );
   }
-  // An anonymous function gets a name of its own: wrappers of different functions must not
-  // share a budget or a circuit because neither was named.
-  const { signal, name = fn.name || `withRetry#${(anonymous += 1)}`, ...policy } = options;
+  const { signal, name = defaultName(fn), ...policy } = options;
   const scope = new InstanceScope(fnPolicy(policy, name, signal));
   const call = (...args: A) =>
     runWithRetry(() => fn(...args), scope, scope.options, { signal, name, idempotencyKey: undefined });
