@@ -1,14 +1,13 @@
 import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import axios, { AxiosError, isAxiosError } from 'axios';
 import { monotonicNow } from '../clock.js';
-import { isTransientFailure } from '../decide/classify.js';
+import { failureVerdict } from '../decide/classify.js';
 import { CircuitOpenError, canceledError, isCanceled } from '../errors.js';
 import { CallerAbort } from '../run/abort.js';
 import { admitAttempt } from '../run/engine.js';
 import type { InstanceScope } from '../run/scope.js';
 import type { AttemptLimit } from '../run/timers.js';
 import { AttemptTimer, attemptLimit, race, timeoutMessage } from '../run/timers.js';
-import type { AttemptVerdict, NormalizedRetryOptions } from '../types.js';
 import type { Outcome, RequestContext } from './context.js';
 import { pinBoundary } from './request.js';
 import { takeReplay, track } from './tracking.js';
@@ -151,7 +150,14 @@ async function sendAttempt(
     context.recordAttempt(outcome, startedMono);
     const breaker = options.circuitBreaker;
     if (breaker && context.circuitKey !== undefined) {
-      context.scope.report(breaker.record(context.circuitKey, verdictOf(outcome, options), probe), options);
+      context.scope.report(
+        breaker.record(
+          context.circuitKey,
+          'response' in outcome ? 'success' : failureVerdict(outcome.error, options),
+          probe,
+        ),
+        options,
+      );
     }
   }
 }
@@ -217,14 +223,6 @@ function admit(context: RequestContext, config: InternalAxiosRequestConfig): boo
 function resolveAdapter(base: AdapterConfig, config: InternalAxiosRequestConfig): AxiosAdapter {
   const getAdapter = axios.getAdapter as (adapters: unknown, config?: unknown) => AxiosAdapter;
   return getAdapter(base ?? axios.defaults.adapter, config);
-}
-
-/** What the breaker makes of an attempt: a cancel or the caller's own mistake says nothing. */
-function verdictOf(outcome: Outcome, options: NormalizedRetryOptions): AttemptVerdict {
-  if ('response' in outcome) return 'success';
-  const { error } = outcome;
-  if (!isAxiosError(error) || isCanceled(error)) return 'neutral';
-  return isTransientFailure(error, options) ? 'failure' : 'neutral';
 }
 
 function isNodeStream(body: unknown): body is { once(event: 'close', listener: () => void): unknown } {

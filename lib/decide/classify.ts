@@ -97,6 +97,19 @@ export function mayResend(error: unknown, options: ClassifyOptions): boolean {
 }
 
 /**
+ * What a failure says of the dependency, for a circuit breaker: `'failure'` when it is
+ * struggling (a transient axios failure, or any other error but an abort), `'neutral'` when the
+ * caller gave up or was wrong (a cancel, a 4xx other than 408/429).
+ */
+export function failureVerdict(
+  error: unknown,
+  options: Pick<NormalizedRetryOptions, 'statusCodes'>,
+): 'failure' | 'neutral' {
+  if (isAbortError(error)) return 'neutral';
+  return !isAxiosError(error) || isTransientFailure(error, options) ? 'failure' : 'neutral';
+}
+
+/**
  * A failure that says the service is struggling rather than that the request is wrong: a
  * status in `statusCodes`, or no (complete) response at all: reset, refused, timeout, a body
  * cut off. What the circuit breaker counts, whatever the method.

@@ -1,5 +1,4 @@
-import { isAxiosError } from 'axios';
-import { isAbortError, isTransientFailure } from '../decide/classify.js';
+import { failureVerdict } from '../decide/classify.js';
 import { normalizeOptions, OPTION_NAMES } from '../decide/options.js';
 import { serialize, stableKey } from '../decide/stable-key.js';
 import type { Check } from '../decide/validate.js';
@@ -10,7 +9,7 @@ import { CircuitBreaker } from '../protect/breaker.js';
 import { observe } from '../run/log.js';
 import { InstanceScope } from '../run/scope.js';
 import { storyOf } from '../run/stories.js';
-import type { AttemptInfo, NormalizedRetryOptions, RetryState, RetryStats } from '../types.js';
+import type { AttemptInfo, RetryState, RetryStats } from '../types.js';
 import { runWithRetry } from './fn-loop.js';
 import type { RetryFnOptions } from './retry-fn.js';
 import { CALL_CHECKS } from './retry-fn.js';
@@ -128,7 +127,7 @@ export async function retryBatch<I, R, K = unknown>(
             verdict = 'success';
             report.succeeded.set(k, value);
           } catch (error) {
-            if (isTransient(error, scope.options)) verdict = 'failure';
+            verdict = failureVerdict(error, scope.options);
             report.failed.set(k, { error, state: storyOf(error) });
           } finally {
             itemCircuit?.record(batchName, verdict, admission.probe);
@@ -141,11 +140,6 @@ export async function retryBatch<I, R, K = unknown>(
   await Promise.all(Array.from({ length: Math.min(concurrency, pending.length) }, worker));
   report.stats = scope.stats();
   return report;
-}
-
-/** A failure that says the dependency is struggling: transient for axios errors, anything but an abort otherwise. */
-function isTransient(error: unknown, options: NormalizedRetryOptions): boolean {
-  return isAxiosError(error) ? isTransientFailure(error, options) : !isAbortError(error);
 }
 
 function refusedState(retries: number): RetryState {

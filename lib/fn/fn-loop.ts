@@ -1,6 +1,6 @@
 import { isAxiosError } from 'axios';
 import { monotonicNow } from '../clock.js';
-import { isAbortError, isRetryable, isTransientFailure, mayResend } from '../decide/classify.js';
+import { failureVerdict, isAbortError, isRetryable, mayResend } from '../decide/classify.js';
 import { decide } from '../decide/decision.js';
 import { CircuitOpenError } from '../errors.js';
 import { CallerAbort } from '../run/abort.js';
@@ -11,7 +11,7 @@ import { log, retryLine, successLine } from '../run/log.js';
 import type { InstanceScope } from '../run/scope.js';
 import { rememberState, storiesIn } from '../run/stories.js';
 import { sleep, within } from '../run/timers.js';
-import type { AttemptInfo, AttemptVerdict, NormalizedRetryOptions, RetryState, StopReason } from '../types.js';
+import type { AttemptInfo, NormalizedRetryOptions, RetryState, StopReason } from '../types.js';
 import type { FnRun } from './fn-attempt.js';
 import { attempt } from './fn-attempt.js';
 
@@ -81,7 +81,8 @@ async function attemptUntilDone<T>(
     const started = markStarted();
     const outcome = await attempt(fn, run, scope, call.idempotencyKey, (error) => {
       if (options.circuitBreaker && key !== undefined) {
-        report(options.circuitBreaker.record(key, verdictOf(error, options), admission.probe));
+        const verdict = !error ? 'success' : error.aborted ? 'neutral' : failureVerdict(error.error, options);
+        report(options.circuitBreaker.record(key, verdict, admission.probe));
       }
     });
     const record = state.history[state.history.length - 1];
@@ -154,16 +155,6 @@ async function attemptUntilDone<T>(
  */
 function isFailureRetryable(error: unknown, options: NormalizedRetryOptions): boolean {
   return isAxiosError(error) ? isRetryable(error, options) : !isAbortError(error);
-}
-
-/** What the breaker makes of an attempt's failure (`undefined`: it succeeded). */
-function verdictOf(
-  error: { error: unknown; aborted: boolean } | undefined,
-  options: NormalizedRetryOptions,
-): AttemptVerdict {
-  if (!error) return 'success';
-  if (error.aborted) return 'neutral';
-  return !isAxiosError(error.error) || isTransientFailure(error.error, options) ? 'failure' : 'neutral';
 }
 
 function abortError(): Error {
