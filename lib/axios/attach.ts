@@ -8,15 +8,7 @@ import type { Outcome } from './context.js';
 import { RequestContext } from './context.js';
 import { captureRequest, requestAfterFirstAttempt } from './request.js';
 import { handleFailure } from './retry-loop.js';
-import {
-  fastStartOf,
-  succeededFirstTime,
-  takeReplay,
-  track,
-  trackFirstAttempt,
-  trackingOf,
-  wallStartOf,
-} from './tracking.js';
+import { succeededFirstTime, takeReplay, track, trackFirstAttempt, trackingOf, untrack } from './tracking.js';
 
 /** @category Attach */
 export interface RetryHandle {
@@ -98,14 +90,14 @@ function beforeAttempt(
   // Another attachment's replay (a call under way when it was detached) is not ours to touch.
   if (replay === 'other') return config;
   if (replay) {
-    track(config, replay.ours.context);
+    track(config, scope, replay.ours.context);
     return config;
   }
   // A fresh call, even if the config comes back from an earlier one (an auth refresh re-sends
   // it, or a user's interceptor copied a replay's, adapter included).
   restoreUserAdapter(config);
   if (config.retry === false) {
-    track(config, undefined);
+    untrack(config, scope);
     return config;
   }
   scope.begin();
@@ -124,7 +116,7 @@ function beforeAttempt(
   try {
     return startTracking(config, scope);
   } catch (error) {
-    track(config, undefined);
+    untrack(config, scope);
     config.adapter = refusingAdapter(error, config.adapter, scope);
     return config;
   }
@@ -144,7 +136,7 @@ function startTracking(config: InternalAxiosRequestConfig, scope: InstanceScope)
   const context = new RequestContext(options, scope, config, captureRequest(config));
   context.adapter = attemptAdapter(context, config.adapter);
   config.adapter = context.adapter;
-  track(config, context);
+  track(config, scope, context);
   return config;
 }
 
@@ -152,16 +144,13 @@ function startTracking(config: InternalAxiosRequestConfig, scope: InstanceScope)
 function afterSuccess(response: AxiosResponse, scope: InstanceScope, instance: AxiosInstance) {
   // A response interceptor before ours may hand on anything, not only a response.
   const config = (response as AxiosResponse | undefined)?.config;
-  const started = fastStartOf(config, scope);
-  if (started !== undefined && config) {
-    scope.attempts += 1;
-    scope.settle(undefined, 'success');
-    succeededFirstTime(config, response, scope.options.retries, started);
-    return response;
-  }
-  const tracking = trackingOf(config);
-  if (!(tracking instanceof RequestContext) || tracking.scope !== scope) return response;
-  return afterOutcome(tracking, { response }, instance);
+  const tracking = trackingOf(config, scope);
+  if (tracking instanceof RequestContext) return afterOutcome(tracking, { response }, instance);
+  if (typeof tracking !== 'number' || !config) return response;
+  scope.attempts += 1;
+  scope.settle(undefined, 'success');
+  succeededFirstTime(config, response, scope.options.retries, tracking, scope);
+  return response;
 }
 
 function afterFailure(error: unknown, scope: InstanceScope, instance: AxiosInstance) {
@@ -207,16 +196,16 @@ function contextOf(error: unknown, scope: InstanceScope): RequestContext | undef
     const context = requestOfError(error);
     return context?.scope === scope ? context : undefined;
   }
-  const tracking = trackingOf(config);
-  if (tracking instanceof RequestContext) return tracking.scope === scope ? tracking : undefined;
-  const started = fastStartOf(config, scope);
-  if (started === undefined) return undefined;
+  const tracking = trackingOf(config, scope);
+  if (tracking instanceof RequestContext) return tracking;
+  if (typeof tracking !== 'number') return undefined;
+  const started = tracking;
   const request = requestAfterFirstAttempt(config);
-  const context = new RequestContext(scope.options, scope, config, request, started, wallStartOf(config));
+  const context = new RequestContext(scope.options, scope, config, request, started, started + scope.wallOffset);
   context.state.attempt = 1;
   scope.attempts += 1;
   context.recordAttempt({ error }, started);
   context.adapter = attemptAdapter(context, config.adapter);
-  track(config, context);
+  track(config, scope, context);
   return context;
 }

@@ -79,7 +79,7 @@ async function runAttempt(
   // A replay sent after detach() meets none of our interceptors (or another attachment's,
   // which leave it alone): take its ticket here.
   takeReplay(config, context.scope, undefined);
-  track(config, context);
+  track(config, context.scope, context);
   try {
     return await sendAttempt(context, config, base);
   } finally {

@@ -6,24 +6,23 @@ import type { RetryState } from '../types.js';
 import { RequestContext } from './context.js';
 
 /**
- * Where a request's tracking travels in its config: under a symbol, so that `Object.keys`,
- * `JSON.stringify` and logs of the config never show it, while a user's interceptor that
- * spreads the config (`{ ...config }`) keeps it. It is set afresh on every pass through our
- * request interceptor, so a config the user re-sends (or that axios copied) starts a new call.
- * Its value is one of:
+ * Where a request's tracking travels in its config: under a symbol of its attachment's own
+ * (`owner.key`), so that `Object.keys`, `JSON.stringify` and logs of the config never show it,
+ * a user's interceptor that spreads the config (`{ ...config }`) keeps it, and an attachment
+ * never takes another's calls for its own (a detached one's response interceptor stays for its
+ * calls under way while a new one is attached). It is set afresh on every pass through the
+ * request interceptor, so a config the user re-sends starts a new call. Its value is:
  *
- * - a number: the monotonic start time (whole ms) of a first attempt on the fast path (nothing
- *   to look after before a failure): an in-flight request that never fails allocates nothing;
+ * - a number: the monotonic start (whole ms) of a first attempt on the fast path (nothing to
+ *   look after before a failure): one property, no allocation, while the attempt is in flight;
  * - a `FirstAttemptSuccess`: that attempt succeeded;
  * - a `RequestContext`: everything else.
  */
-const TRACKING = Symbol.for('axios-rebound');
-/** Beside a fast-path start time: the wall-clock start, for `startedAt` (read by people). */
-const WALL_START = Symbol.for('axios-rebound.startedAt');
-/** Beside a fast-path start time: the attachment it belongs to (another may be attached later). */
-const OWNER = Symbol.for('axios-rebound.owner');
-/** Keeps the wall-clock start a small integer, which V8 stores in the config without allocating. */
-const EPOCH = Date.now();
+export interface Owner {
+  readonly key: symbol;
+  /** The wall clock's lead on the monotonic clock, as last read (for fast-path `startedAt`). */
+  wallOffset: number;
+}
 
 /**
  * A replay's ticket: the one thing we put in a config under a string key, because it must
@@ -43,9 +42,7 @@ export class Replay {
 
 type Tracking = number | FirstAttemptSuccess | RequestContext;
 type TrackedConfig = InternalAxiosRequestConfig & {
-  [TRACKING]?: Tracking | undefined;
-  [WALL_START]?: number;
-  [OWNER]?: object;
+  [key: symbol]: Tracking | undefined;
   [REPLAY_KEY]?: unknown;
 };
 
@@ -75,12 +72,18 @@ class FirstAttemptSuccess {
   }
 }
 
-export function trackingOf(config: InternalAxiosRequestConfig | undefined): Tracking | undefined {
-  return (config as TrackedConfig | undefined)?.[TRACKING];
+export function trackingOf(config: InternalAxiosRequestConfig | undefined, owner: Owner): Tracking | undefined {
+  return (config as TrackedConfig | undefined)?.[owner.key];
 }
 
-export function track(config: InternalAxiosRequestConfig, tracking: Tracking | undefined): void {
-  (config as TrackedConfig)[TRACKING] = tracking;
+export function track(config: InternalAxiosRequestConfig, owner: Owner, tracking: Tracking): void {
+  (config as TrackedConfig)[owner.key] = tracking;
+}
+
+/** Forgets an earlier call's tracking (writing nothing when there is none). */
+export function untrack(config: InternalAxiosRequestConfig, owner: Owner): void {
+  const tracked = config as TrackedConfig;
+  if (tracked[owner.key] !== undefined) tracked[owner.key] = undefined;
 }
 
 /**
@@ -105,27 +108,11 @@ export function takeReplay(
   return { ours: ticket };
 }
 
-/**
- * Starts a first attempt on the fast path: two small integers and the owner's reference in the
- * config, no allocation.
- */
-export function trackFirstAttempt(config: InternalAxiosRequestConfig, owner: object): void {
-  const tracked = config as TrackedConfig;
-  tracked[TRACKING] = Math.floor(monotonicNow());
-  tracked[WALL_START] = Date.now() - EPOCH;
-  tracked[OWNER] = owner;
-}
-
-/** The start time of `owner`'s fast-path first attempt, if the config carries one. */
-export function fastStartOf(config: InternalAxiosRequestConfig | undefined, owner: object): number | undefined {
-  const tracked = config as TrackedConfig | undefined;
-  const start = tracked?.[TRACKING];
-  return typeof start === 'number' && tracked?.[OWNER] === owner ? start : undefined;
-}
-
-/** The wall-clock start of a fast-path first attempt. */
-export function wallStartOf(config: InternalAxiosRequestConfig): number {
-  return ((config as TrackedConfig)[WALL_START] ?? Date.now() - EPOCH) + EPOCH;
+/** Starts a first attempt on the fast path: its monotonic start, and the wall clock's lead. */
+export function trackFirstAttempt(config: InternalAxiosRequestConfig, owner: Owner): void {
+  const now = monotonicNow();
+  owner.wallOffset = Date.now() - now;
+  (config as TrackedConfig)[owner.key] = Math.floor(now);
 }
 
 /** Marks a fast-path first attempt's success, from the start time `trackFirstAttempt` set. */
@@ -134,9 +121,10 @@ export function succeededFirstTime(
   response: AxiosResponse,
   retries: number,
   startedMono: number,
+  owner: Owner,
 ): void {
   const durationMs = Math.round(monotonicNow() - startedMono);
-  track(config, new FirstAttemptSuccess(retries, wallStartOf(config), durationMs, response.status));
+  track(config, owner, new FirstAttemptSuccess(retries, startedMono + owner.wallOffset, durationMs, response.status));
 }
 
 /**
@@ -150,9 +138,12 @@ export function getRetryState(configOrError: unknown): RetryState | undefined {
   const remembered = storyOf(configOrError);
   if (remembered) return remembered;
   const holder = configOrError as { config?: unknown };
-  const config = (holder.config ?? configOrError) as InternalAxiosRequestConfig;
-  const tracking = trackingOf(config);
-  if (tracking instanceof RequestContext) return tracking.state;
-  if (tracking instanceof FirstAttemptSuccess) return tracking.state(config);
+  const config = (holder.config ?? configOrError) as TrackedConfig;
+  // Whichever attachment tracked it (one, but for a config sent through several).
+  for (const key of Object.getOwnPropertySymbols(config)) {
+    const tracking = config[key];
+    if (tracking instanceof RequestContext) return tracking.state;
+    if (tracking instanceof FirstAttemptSuccess) return tracking.state(config);
+  }
   return undefined;
 }

@@ -15,6 +15,10 @@ import { log, observe } from './log.js';
  */
 export class InstanceScope {
   readonly options: NormalizedRetryOptions;
+  /** The symbol this attachment's calls are tracked under in their configs (tracking.ts). */
+  readonly key = Symbol('axios-rebound');
+  /** The wall clock's lead on the monotonic clock, as last read. */
+  wallOffset = 0;
   /** Calls that have ended (the sum of successes and failures). */
   requests = 0;
   attempts = 0;
