@@ -7,16 +7,12 @@ import { attachRetry } from '../lib/index.js';
 export const ORIGIN = 'http://api.test';
 
 /**
- * An instance on the nock origin with axios-rebound attached; no waits unless asked for.
- * `inFlight()` counts attempts sent and not yet answered (interceptors added before ours see
- * every attempt), so fake-time tests know when only timers are left.
+ * An instance on `baseURL` with nothing of ours attached yet. `inFlight()` counts attempts sent
+ * and not yet answered (interceptors added before ours see every attempt), so fake-time tests
+ * know when only timers are left.
  */
-export function client(options: Partial<RetryOptions> = {}): {
-  api: AxiosInstance;
-  handle: RetryHandle;
-  inFlight: () => number;
-} {
-  const api = axios.create({ baseURL: ORIGIN });
+export function counted(baseURL = ORIGIN): { api: AxiosInstance; inFlight: () => number } {
+  const api = axios.create({ baseURL });
   let inFlight = 0;
   api.interceptors.request.use((config) => {
     inFlight += 1;
@@ -32,8 +28,18 @@ export function client(options: Partial<RetryOptions> = {}): {
       throw error;
     },
   );
+  return { api, inFlight: () => inFlight };
+}
+
+/** A `counted()` instance on the nock origin with axios-rebound attached; no waits unless asked for. */
+export function client(options: Partial<RetryOptions> = {}): {
+  api: AxiosInstance;
+  handle: RetryHandle;
+  inFlight: () => number;
+} {
+  const { api, inFlight } = counted();
   const handle = attachRetry(api, { baseDelay: 0, jitter: 'none', ...options });
-  return { api, handle, inFlight: () => inFlight };
+  return { api, handle, inFlight };
 }
 
 /**

@@ -1,11 +1,11 @@
 import type http from 'node:http';
-import type { AxiosError, AxiosInstance } from 'axios';
+import type { AxiosError } from 'axios';
 import axios from 'axios';
 import { expect } from 'chai';
 import nock from 'nock';
 import type sinon from 'sinon';
 import { attachRetry, getRetryState } from '../../lib/index.js';
-import { drive, fakeClock, ORIGIN, outcome, until } from '../helpers.js';
+import { counted, drive, fakeClock, ORIGIN, outcome, until } from '../helpers.js';
 import type { TestServer } from '../server.js';
 import { itLeakFree, startServer } from '../server.js';
 
@@ -16,27 +16,6 @@ const statusOf = (error: unknown) => (error as AxiosError | undefined)?.response
  * of running on after the test, and the test fails on the count instead of hanging.
  */
 const STORM_CAP = 8;
-
-/** An instance on `baseURL` with nothing of ours attached; counts attempts in flight as client() does. */
-function bare(baseURL = ORIGIN): { api: AxiosInstance; inFlight: () => number } {
-  const api = axios.create({ baseURL });
-  let inFlight = 0;
-  api.interceptors.request.use((config) => {
-    inFlight += 1;
-    return config;
-  });
-  api.interceptors.response.use(
-    (response) => {
-      inFlight -= 1;
-      return response;
-    },
-    (error: unknown) => {
-      inFlight -= 1;
-      throw error;
-    },
-  );
-  return { api, inFlight: () => inFlight };
-}
 
 /** `path` answers 503 to every GET until STORM_CAP have arrived, then 200; returns how many arrived. */
 function downUntilCap(path: string): () => number {
@@ -59,7 +38,7 @@ describe('attaching again after detach() (fake timers)', () => {
   afterEach(() => clock.restore());
 
   it('A new call under the new policy makes exactly one request while an old call waits to retry, and the old call finishes under its old policy.', async () => {
-    const { api, inFlight } = bare();
+    const { api, inFlight } = counted();
     const old = attachRetry(api, { retries: 2, baseDelay: 100, jitter: 'none', budget: false });
     const oldHits = downUntilCap('/old');
     const downHits = downUntilCap('/down');
@@ -83,7 +62,7 @@ describe('attaching again after detach() (fake timers)', () => {
   });
 
   it('A response interceptor r => r.data registered before attachRetry does not let a detached attachment retry the calls of the next one.', async () => {
-    const { api, inFlight } = bare();
+    const { api, inFlight } = counted();
     api.interceptors.response.use((response) => response.data);
     const old = attachRetry(api, { retries: 3, baseDelay: 100, jitter: 'none', budget: false });
     nock(ORIGIN).get('/ok').reply(200, { ok: true });

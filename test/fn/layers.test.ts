@@ -1,32 +1,9 @@
-import type { AxiosInstance } from 'axios';
-import axios from 'axios';
 import { expect } from 'chai';
 import nock from 'nock';
 import type sinon from 'sinon';
 import type { AttemptInfo, RetryState } from '../../lib/index.js';
 import { attachRetry, getRetryState, retry, retryBatch, withRetry } from '../../lib/index.js';
-import { drive, fakeClock, ORIGIN, outcome } from '../helpers.js';
-
-/** An instance on the nock origin, bare until a test attaches us; counts attempts in flight as client() does. */
-function instance(): { api: AxiosInstance; inFlight: () => number } {
-  const api = axios.create({ baseURL: ORIGIN });
-  let inFlight = 0;
-  api.interceptors.request.use((config) => {
-    inFlight += 1;
-    return config;
-  });
-  api.interceptors.response.use(
-    (response) => {
-      inFlight -= 1;
-      return response;
-    },
-    (error: unknown) => {
-      inFlight -= 1;
-      throw error;
-    },
-  );
-  return { api, inFlight: () => inFlight };
-}
+import { counted, drive, fakeClock, ORIGIN, outcome } from '../helpers.js';
 
 /** `path` answers `status` to every `method` request; returns how many have arrived. */
 function always(status: number, path = '/x', method = 'GET'): () => number {
@@ -70,7 +47,7 @@ describe('layers never multiply (fake timers)', () => {
   const settle = <T>(p: Promise<T>, quiet = () => true) => drive(clock, p, quiet);
 
   it('retryBatch over an attached instance sends an item whose endpoint is down 4 times, not 16', async () => {
-    const { api, inFlight } = instance();
+    const { api, inFlight } = counted();
     attachRetry(api, { baseDelay: 1 });
     const hits = always(503, '/embed/a');
     const { value: report } = await settle(
@@ -84,7 +61,7 @@ describe('layers never multiply (fake timers)', () => {
   });
 
   it('retry over an attached instance does not retry what the interceptor gave up on, but retries a request sent with retry: false', async () => {
-    const { api, inFlight } = instance();
+    const { api, inFlight } = counted();
     attachRetry(api, { baseDelay: 1 });
     const hits = always(503);
     const run = <T>(p: Promise<T>) => settle(p, () => inFlight() === 0);
@@ -145,7 +122,7 @@ describe('layers never multiply (fake timers)', () => {
   });
 
   it('nesting retry, withRetry and retryBatch in any order never sends more attempts than the innermost policy alone', async () => {
-    const { api, inFlight } = instance();
+    const { api, inFlight } = counted();
     attachRetry(api, { retries: 2, baseDelay: 1, budget: false });
     const hits = always(503);
     const thrown = failing();
@@ -190,7 +167,7 @@ describe('one classification for axios errors whatever the entry point (fake tim
   afterEach(() => clock.restore());
 
   it('under retry, withRetry and retryBatch over a bare instance, sends a 404 and a keyless POST that gets 503 once, and retries a POST with an Idempotency-Key', async () => {
-    const { api, inFlight } = instance();
+    const { api, inFlight } = counted();
     const counts = {
       missing: always(404, '/missing'),
       keyless: always(503, '/charges', 'POST'),
@@ -222,7 +199,7 @@ describe('one classification for axios errors whatever the entry point (fake tim
   });
 
   it('retries a non-axios error unless it is an abort, and lets shouldRetry overrule the verdict on an axios error', async () => {
-    const { api, inFlight } = instance();
+    const { api, inFlight } = counted();
     const run = <T>(p: Promise<T>) => drive(clock, p, () => inFlight() === 0);
     const options = { baseDelay: 1, budget: false };
 

@@ -1,4 +1,3 @@
-import type { AxiosInstance } from 'axios';
 import axios, { AxiosError } from 'axios';
 import { expect } from 'chai';
 import nock from 'nock';
@@ -6,28 +5,7 @@ import type sinon from 'sinon';
 import { stableKey } from '../../lib/decide/stable-key.js';
 import type { RetryOptions } from '../../lib/index.js';
 import { attachRetry, CircuitOpenError, getRetryState, retry, retryBatch, withRetry } from '../../lib/index.js';
-import { drive, fakeClock, ORIGIN, outcome } from '../helpers.js';
-
-/** An instance on the nock origin, bare until a test attaches us; counts attempts in flight as client() does. */
-function instance(): { api: AxiosInstance; inFlight: () => number } {
-  const api = axios.create({ baseURL: ORIGIN });
-  let inFlight = 0;
-  api.interceptors.request.use((config) => {
-    inFlight += 1;
-    return config;
-  });
-  api.interceptors.response.use(
-    (response) => {
-      inFlight -= 1;
-      return response;
-    },
-    (error: unknown) => {
-      inFlight -= 1;
-      throw error;
-    },
-  );
-  return { api, inFlight: () => inFlight };
-}
+import { counted, drive, fakeClock, ORIGIN, outcome } from '../helpers.js';
 
 /**
  * `path` answers 503 to every GET; returns how many have arrived. Past `cap` it answers 200, so
@@ -56,7 +34,7 @@ describe('second hostile review: layers never multiply when the inner give-up ar
   afterEach(() => clock.restore());
 
   it('An error wrapped by a response interceptor added after attachRetry is final for an outer retry: 4 requests, not 16.', async () => {
-    const { api, inFlight } = instance();
+    const { api, inFlight } = counted();
     attachRetry(api, inner);
     api.interceptors.response.use(undefined, (error: unknown) => {
       throw new Error('api', { cause: error });
@@ -74,7 +52,7 @@ describe('second hostile review: layers never multiply when the inner give-up ar
   });
 
   it('Promise.any over two calls of an attached instance inside retry sends 8 requests, not 32, and gives up already-retried.', async () => {
-    const { api, inFlight } = instance();
+    const { api, inFlight } = counted();
     attachRetry(api, inner);
     const a = down('/a');
     const b = down('/b');
