@@ -21,7 +21,9 @@ export function stableKey(batchName: string, itemKey: unknown): string {
  * any key order). Anything else (a Map, a Date, undefined, NaN) has no one text and is refused.
  */
 export function serialize(key: unknown, depth = 0): string {
-  if (depth > 32) throw refuse(key, 'nested too deep');
+  if (depth > 32) {
+    throw new TypeError('axios-rebound: with idempotencyKey, an item key is nested more than 32 deep (a cycle?)');
+  }
   switch (typeof key) {
     case 'string':
       return `s${key.length}:${key}`;
