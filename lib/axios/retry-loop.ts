@@ -1,14 +1,12 @@
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { isAxiosError } from 'axios';
 import { monotonicNow } from '../clock.js';
-import { isRetryable, mayResend } from '../decide/classify.js';
-import { decide } from '../decide/decision.js';
+import { isRetryable } from '../decide/classify.js';
 import { isReplayableBody } from '../decide/replay-safety.js';
 import { canceledError, isCanceled } from '../errors.js';
-import { failureContext, reserveRetry, stopRetrying } from '../run/engine.js';
-import { log, requestSubject, retryLine, successLine } from '../run/log.js';
+import { afterFailedAttempt, stopRetrying, timeLeft } from '../run/engine.js';
+import { log, requestSubject, successLine } from '../run/log.js';
 import { rememberState } from '../run/stories.js';
-import { sleep, within } from '../run/timers.js';
 import type { StopReason } from '../types.js';
 import type { Outcome, RequestContext } from './context.js';
 import { REPLAY_KEY, Replay } from './tracking.js';
@@ -57,29 +55,19 @@ async function retryUntilDone(
     // Nothing was sent: a request interceptor that runs after ours failed the call.
     if (state.attempt === 0) return giveUp(context, error, config, 'not-retryable');
     lastSent = error;
-    const decision = await decideFor(context, error, config);
-    if (!decision.retry) {
-      // Aborted while shouldRetry ran: the call ends with a cancel, as any abort does.
-      if (decision.reason === 'aborted' && !isCanceled(error)) return stopAt(context, 'aborted', error, config);
-      return giveUp(context, error, config, decision.reason);
-    }
-    if (!reserveRetry(options)) return giveUp(context, error, config, 'budget');
-    const last = state.history[state.history.length - 1];
-    if (last) last.delayMs = decision.delayMs;
-    log(options.logger, 'warn', retryLine(requestSubject(config, state), state, decision.delayMs));
-    const { onRetry } = options;
-    if (onRetry) {
-      const ctx = Object.freeze({ ...failureContext(state, error, config), delayMs: decision.delayMs });
-      const hooked = await within(timeLeft(context), context.abort, () => onRetry(ctx));
-      if ('stopped' in hooked) return stopAt(context, hooked.stopped, error, config);
-    }
-    // The hook took its time: the wait must still end before the deadline.
-    if ((timeLeft(context) ?? Infinity) <= decision.delayMs) return giveUp(context, error, config, 'deadline');
-    discardStream(error);
-    try {
-      await sleep(decision.delayMs, context.abort, (reason) => callCanceled(reason, config));
-    } catch (canceled) {
-      return giveUp(context, canceled, config, 'aborted');
+    const next = await afterFailedAttempt(context, {
+      error,
+      config,
+      canceled: isCanceled(error),
+      deadlineReached: context.deadlineReached,
+      bodyReplayable: isReplayableBody(context.request.data),
+      subject: requestSubject(config, state),
+      classify: () => isRetryable(error, options),
+      beforeWait: () => discardStream(error),
+    });
+    if ('stop' in next) {
+      // Aborted during a hook or the wait: a CanceledError of this call's, as any abort.
+      return giveUp(context, next.canceled ? callCanceled(next.canceled.reason, config) : error, config, next.stop);
     }
     scope.retries += 1;
     const outcome = await replay(instance, config, context);
@@ -93,60 +81,9 @@ async function retryUntilDone(
   }
 }
 
-async function decideFor(context: RequestContext, error: unknown, config: InternalAxiosRequestConfig) {
-  const { options, state } = context;
-  const canceled = isCanceled(error);
-  // shouldRetry is not asked when no retry is left; `decide` then reports 'retries-exhausted'.
-  const exhausted = state.attempt > options.retries;
-  // shouldRetry replaces the classification, never the rule that a request unsafe to repeat
-  // (a POST without a key) is not sent twice.
-  let retryable: boolean;
-  if (canceled) retryable = false;
-  else if (!options.shouldRetry) retryable = isRetryable(error, options);
-  else if (!mayResend(error, options)) retryable = false;
-  else if (exhausted) retryable = true;
-  else {
-    const { shouldRetry } = options;
-    const ctx = failureContext(state, error, config);
-    const verdict = await within(timeLeft(context), context.abort, () => shouldRetry(ctx));
-    if ('stopped' in verdict) return { retry: false, reason: verdict.stopped } as const;
-    retryable = verdict.value === true;
-  }
-  return decide(
-    {
-      attempt: state.attempt,
-      canceled,
-      deadlineReached: context.deadlineReached,
-      retryable,
-      bodyReplayable: isReplayableBody(context.request.data),
-      retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
-      previousDelay: state.history[state.history.length - 2]?.delayMs,
-      elapsedMs: monotonicNow() - context.startedMono,
-      wallNow: Date.now(),
-    },
-    options,
-  );
-}
-
-/** What the deadline leaves of the call, in ms; `undefined` without a deadline. */
-function timeLeft(context: RequestContext): number | undefined {
-  const { deadline } = context.options;
-  return deadline === undefined ? undefined : deadline - (monotonicNow() - context.startedMono);
-}
-
 /** A CanceledError of this call's (a token's reason is one object shared by every call it cancels). */
 function callCanceled(reason: unknown, config: InternalAxiosRequestConfig) {
   return canceledError(isCanceled(reason) ? (reason as Error).message : undefined, config);
-}
-
-/** Ends a call whose hook was still running when the caller aborted or the deadline came. */
-function stopAt(
-  context: RequestContext,
-  stopped: 'aborted' | 'deadline',
-  error: unknown,
-  config: InternalAxiosRequestConfig,
-): Promise<never> {
-  return giveUp(context, stopped === 'aborted' ? callCanceled(context.abort.reason, config) : error, config, stopped);
 }
 
 /** Gives up on the request: see `stopRetrying`. Without a config, nothing is logged. */

@@ -1,16 +1,14 @@
 import { isAxiosError } from 'axios';
 import { monotonicNow } from '../clock.js';
-import { failureVerdict, isAbortError, isRetryable, mayResend } from '../decide/classify.js';
-import { decide } from '../decide/decision.js';
+import { failureVerdict, isAbortError, isRetryable } from '../decide/classify.js';
 import { CircuitOpenError } from '../errors.js';
 import { CallerAbort } from '../run/abort.js';
 import { gaveUpInside, markStarted } from '../run/call-order.js';
-import { admitAttempt, failureContext, reserveRetry, stopRetrying } from '../run/engine.js';
+import { admitAttempt, afterFailedAttempt, stopRetrying, timeLeft } from '../run/engine.js';
 import type { Subject } from '../run/log.js';
-import { log, retryLine, successLine } from '../run/log.js';
+import { log, successLine } from '../run/log.js';
 import type { InstanceScope } from '../run/scope.js';
 import { rememberState, storiesIn } from '../run/stories.js';
-import { sleep, within } from '../run/timers.js';
 import type { AttemptInfo, NormalizedRetryOptions, RetryState, StopReason } from '../types.js';
 import type { FnRun } from './fn-attempt.js';
 import { attempt } from './fn-attempt.js';
@@ -65,15 +63,13 @@ async function attemptUntilDone<T>(
   };
   const key = options.circuitBreaker ? call.name : undefined;
   const report = (t: Parameters<InstanceScope['report']>[0]) => scope.report(t, options);
-  const timeLeft = () =>
-    options.deadline === undefined ? undefined : options.deadline - (monotonicNow() - run.startedMono);
   const fail = (error: unknown, reason: StopReason): Promise<never> =>
-    stopRetrying(run, error, reason, { subject, config: undefined }, timeLeft());
+    stopRetrying(run, error, reason, { subject, config: undefined }, timeLeft(run));
   if (options.budget) options.budget.recordRequest();
   let lastError: unknown;
   for (;;) {
     // No time left: nothing is started.
-    if (state.attempt && (timeLeft() ?? Infinity) <= 0) return fail(lastError, 'deadline');
+    if (state.attempt && (timeLeft(run) ?? Infinity) <= 0) return fail(lastError, 'deadline');
     const admission = admitAttempt(options.circuitBreaker, key, report);
     if (!admission.allowed) {
       return fail(state.attempt ? lastError : new CircuitOpenError(call.name, admission.retryAfterMs), 'circuit-open');
@@ -85,7 +81,6 @@ async function attemptUntilDone<T>(
         report(options.circuitBreaker.record(key, verdict, admission.probe));
       }
     });
-    const record = state.history[state.history.length - 1];
     if ('value' in outcome) {
       if (state.attempt > 1) log(options.logger, 'info', successLine(subject, state, monotonicNow() - run.startedMono));
       return outcome.value;
@@ -98,52 +93,16 @@ async function attemptUntilDone<T>(
       state.inner = inner;
       return fail(error, 'already-retried');
     }
-    const canceled = outcome.aborted || abort.aborted;
-    const exhausted = state.attempt > options.retries;
-    let retryable: boolean;
-    if (canceled) retryable = false;
-    else if (!options.shouldRetry) retryable = isFailureRetryable(error, options);
-    else if (isAxiosError(error) && !mayResend(error, options)) retryable = false;
-    else if (exhausted) retryable = true;
-    else {
-      const { shouldRetry } = options;
-      const ctx = failureContext(state, error, undefined);
-      const verdict = await within(timeLeft(), abort, () => shouldRetry(ctx));
-      if ('stopped' in verdict)
-        return fail(verdict.stopped === 'aborted' ? abortReason(abort) : error, verdict.stopped);
-      retryable = verdict.value === true;
-    }
-    const decision = decide(
-      {
-        attempt: state.attempt,
-        canceled,
-        deadlineReached: outcome.deadline,
-        retryable,
-        bodyReplayable: true,
-        retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
-        previousDelay: state.history[state.history.length - 2]?.delayMs,
-        elapsedMs: monotonicNow() - run.startedMono,
-        wallNow: Date.now(),
-      },
-      options,
-    );
-    if (!decision.retry) return fail(error, decision.reason);
-    if (!reserveRetry(options)) return fail(error, 'budget');
-    if (record) record.delayMs = decision.delayMs;
-    log(options.logger, 'warn', retryLine(subject, state, decision.delayMs));
-    const { onRetry } = options;
-    if (onRetry) {
-      const ctx = Object.freeze({ ...failureContext(state, error, undefined), delayMs: decision.delayMs });
-      const hooked = await within(timeLeft(), abort, () => onRetry(ctx));
-      if ('stopped' in hooked) return fail(hooked.stopped === 'aborted' ? abortReason(abort) : error, hooked.stopped);
-    }
-    // The hook took its time: the wait must still end before the deadline.
-    if ((timeLeft() ?? Infinity) <= decision.delayMs) return fail(error, 'deadline');
-    try {
-      await sleep(decision.delayMs, abort, (reason) => reason ?? abortError());
-    } catch (aborted) {
-      return fail(aborted, 'aborted');
-    }
+    const next = await afterFailedAttempt(run, {
+      error,
+      config: undefined,
+      canceled: outcome.aborted || abort.aborted,
+      deadlineReached: outcome.deadline,
+      bodyReplayable: true,
+      subject,
+      classify: () => isFailureRetryable(error, options),
+    });
+    if ('stop' in next) return fail(next.canceled ? (next.canceled.reason ?? abortError()) : error, next.stop);
     scope.retries += 1;
   }
 }
@@ -159,9 +118,4 @@ function isFailureRetryable(error: unknown, options: NormalizedRetryOptions): bo
 
 function abortError(): Error {
   return Object.assign(new Error('aborted'), { name: 'AbortError' });
-}
-
-/** What a call its caller aborted rejects with: the signal's reason. */
-function abortReason(abort: CallerAbort): unknown {
-  return abort.reason ?? abortError();
 }

@@ -1,4 +1,8 @@
 import type { InternalAxiosRequestConfig } from 'axios';
+import { isAxiosError } from 'axios';
+import { monotonicNow } from '../clock.js';
+import { mayResend } from '../decide/classify.js';
+import { decide } from '../decide/decision.js';
 import type {
   CircuitBreakerLike,
   CircuitTransition,
@@ -9,9 +13,9 @@ import type {
 } from '../types.js';
 import type { CallerAbort } from './abort.js';
 import type { Subject } from './log.js';
-import { budgetLine, giveUpLevel, giveUpLine, log } from './log.js';
+import { budgetLine, giveUpLevel, giveUpLine, log, retryLine } from './log.js';
 import { rememberState } from './stories.js';
-import { within } from './timers.js';
+import { sleep, within } from './timers.js';
 
 /**
  * The policy steps the interceptor and `retry(fn)` share after `decide` has said "retry":
@@ -75,4 +79,107 @@ export async function stopRetrying(
     }
   }
   throw error;
+}
+
+/** A call between two attempts, as the step both loops share sees it. */
+export interface CallInProgress {
+  readonly options: NormalizedRetryOptions;
+  readonly state: RetryState;
+  readonly abort: CallerAbort;
+  /** When the call started, on the monotonic clock. */
+  readonly startedMono: number;
+}
+
+/** The attempt that just failed. */
+export interface FailedAttempt {
+  readonly error: unknown;
+  /** The request's config, for hooks; `undefined` under `retry(fn)`. */
+  readonly config: InternalAxiosRequestConfig | undefined;
+  /** The caller cancelled the attempt. */
+  readonly canceled: boolean;
+  /** The deadline cut the attempt short. */
+  readonly deadlineReached: boolean;
+  readonly bodyReplayable: boolean;
+  readonly subject: Subject;
+  /** The entry point's built-in classification (what `shouldRetry` replaces). */
+  readonly classify: () => boolean;
+  /** What must be let go of before the wait, and only if there is one (a failed response's stream). */
+  readonly beforeWait?: () => void;
+}
+
+/**
+ * Go on (`retry`, once the wait is over), or stop and say why; `canceled` when the caller
+ * aborted during a hook or the wait, with the abort's reason, for the caller's own cancel error.
+ */
+export type Next = { readonly retry: true } | { readonly stop: StopReason; readonly canceled?: { reason: unknown } };
+
+/**
+ * What follows a failed attempt, the same for the interceptor and `retry(fn)`: is it retryable
+ * (`shouldRetry` replaces the classification, never the rule that a request unsafe to repeat is
+ * not sent twice), may it be retried now (`decide`: retries, deadline, Retry-After), does the
+ * budget allow it; then the log line, `onRetry`, and the wait. Hooks are waited for no longer
+ * than the deadline or the caller's abort, and no wait may pass the deadline.
+ */
+export async function afterFailedAttempt(call: CallInProgress, failed: FailedAttempt): Promise<Next> {
+  const { options, state, abort } = call;
+  const { error } = failed;
+  let retryable = false;
+  if (!failed.canceled) {
+    const { shouldRetry } = options;
+    if (!shouldRetry) retryable = failed.classify();
+    else if (isAxiosError(error) && !mayResend(error, options)) retryable = false;
+    // shouldRetry is not asked when no retry is left; `decide` then reports 'retries-exhausted'.
+    else if (state.attempt > options.retries) retryable = true;
+    else {
+      const ctx = failureContext(state, error, failed.config);
+      const verdict = await within(timeLeft(call), abort, () => shouldRetry(ctx));
+      if ('stopped' in verdict) return stopped(verdict.stopped, abort);
+      retryable = verdict.value === true;
+    }
+  }
+  const decision = decide(
+    {
+      attempt: state.attempt,
+      canceled: failed.canceled,
+      deadlineReached: failed.deadlineReached,
+      retryable,
+      bodyReplayable: failed.bodyReplayable,
+      retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
+      previousDelay: state.history[state.history.length - 2]?.delayMs,
+      elapsedMs: monotonicNow() - call.startedMono,
+      wallNow: Date.now(),
+    },
+    options,
+  );
+  if (!decision.retry) return { stop: decision.reason };
+  if (!reserveRetry(options)) return { stop: 'budget' };
+  const { delayMs } = decision;
+  const last = state.history[state.history.length - 1];
+  if (last) last.delayMs = delayMs;
+  log(options.logger, 'warn', retryLine(failed.subject, state, delayMs));
+  const { onRetry } = options;
+  if (onRetry) {
+    const ctx = Object.freeze({ ...failureContext(state, error, failed.config), delayMs });
+    const hooked = await within(timeLeft(call), abort, () => onRetry(ctx));
+    if ('stopped' in hooked) return stopped(hooked.stopped, abort);
+  }
+  // The hook took its time: the wait must still end before the deadline.
+  if ((timeLeft(call) ?? Infinity) <= delayMs) return { stop: 'deadline' };
+  failed.beforeWait?.();
+  try {
+    await sleep(delayMs, abort, (reason) => ({ reason }));
+  } catch (canceled) {
+    return { stop: 'aborted', canceled: canceled as { reason: unknown } };
+  }
+  return { retry: true };
+}
+
+function stopped(reason: 'aborted' | 'deadline', abort: CallerAbort): Next {
+  return reason === 'aborted' ? { stop: 'aborted', canceled: { reason: abort.reason } } : { stop: 'deadline' };
+}
+
+/** What the deadline leaves of the call, in ms; `undefined` without a deadline. */
+export function timeLeft(call: Pick<CallInProgress, 'options' | 'startedMono'>): number | undefined {
+  const { deadline } = call.options;
+  return deadline === undefined ? undefined : deadline - (monotonicNow() - call.startedMono);
 }
