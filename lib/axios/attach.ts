@@ -189,11 +189,13 @@ function afterOutcome(
 }
 
 /** The failed request's context; a fast-path first attempt gets one now, when it has failed. */
-function contextOf(error: unknown, scope: InstanceScope): RequestContext | undefined {
+function contextOf(error: unknown, scope: InstanceScope, depth = 0): RequestContext | undefined {
   const config =
     typeof error === 'object' && error !== null ? (error as { config?: InternalAxiosRequestConfig }).config : undefined;
   if (!config) {
-    const context = requestOfError(error);
+    // A user's interceptor may have wrapped the attempt's error (`cause`): the call is still ours.
+    const cause = depth < 8 ? (error as { cause?: unknown } | undefined)?.cause : undefined;
+    const context = requestOfError(error) ?? (cause === undefined ? undefined : contextOf(cause, scope, depth + 1));
     return context?.scope === scope ? context : undefined;
   }
   const tracking = trackingOf(config, scope);

@@ -107,7 +107,9 @@ async function sendAttempt(
   }
   const probe = admit(context, config);
   state.attempt += 1;
-  if (state.attempt === 1 && options.budget) options.budget.recordRequest();
+  // Counted when sent: a retry that a user's interceptor stopped on its way is no attempt.
+  if (state.attempt > 1) context.scope.retries += 1;
+  else if (options.budget) options.budget.recordRequest();
   context.deadlineReached = false;
   let timer: AttemptTimer | undefined;
   let sent: InternalAxiosRequestConfig | undefined;
@@ -210,8 +212,11 @@ function admit(context: RequestContext, config: InternalAxiosRequestConfig): boo
   try {
     context.circuitKey ??= breaker.keyOf(config);
   } catch (error) {
-    // The user's key function threw: the call ends with its error, still counted.
-    throw typeof error === 'object' && error !== null ? owned(error, context) : error;
+    // The user's key function threw: the call ends with its error, counted here (an error
+    // that is not an object cannot lead back to the call).
+    context.state.stopReason = 'hook-error';
+    scope.settle(context, 'hook-error');
+    throw error;
   }
   const admission = admitAttempt(breaker, context.circuitKey, (t) => scope.report(t, options));
   if (admission.allowed) return admission.probe;

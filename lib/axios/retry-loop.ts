@@ -7,6 +7,7 @@ import { canceledError, isCanceled } from '../errors.js';
 import { afterFailedAttempt, stopRetrying, timeLeft } from '../run/engine.js';
 import { log, requestSubject, successLine } from '../run/log.js';
 import { rememberState } from '../run/stories.js';
+import { within } from '../run/timers.js';
 import type { StopReason } from '../types.js';
 import type { Outcome, RequestContext } from './context.js';
 import { REPLAY_KEY, Replay } from './tracking.js';
@@ -42,7 +43,7 @@ async function retryUntilDone(
   firstError: unknown,
   instance: AxiosInstance,
 ): Promise<AxiosResponse> {
-  const { options, state, scope } = context;
+  const { options, state } = context;
   let error = firstError;
   let lastSent = firstError;
   for (;;) {
@@ -69,8 +70,15 @@ async function retryUntilDone(
       // Aborted during a hook or the wait: a CanceledError of this call's, as any abort.
       return giveUp(context, next.canceled ? callCanceled(next.canceled.reason, config) : error, config, next.stop);
     }
-    scope.retries += 1;
-    const outcome = await replay(instance, config, context);
+    // The replay is bounded like a hook: a user's interceptor that hangs on it cannot hold the
+    // call past its deadline or its caller's abort.
+    const sent = await within(timeLeft(context), context.abort, () => replay(instance, config, context));
+    if ('stopped' in sent) {
+      context.capture = undefined;
+      const stopError = sent.stopped === 'aborted' ? callCanceled(context.abort.reason, config) : lastSent;
+      return giveUp(context, stopError, config, sent.stopped);
+    }
+    const outcome = sent.value;
     if ('response' in outcome) {
       // A response interceptor before ours may hand on anything, not only a response.
       const subject = requestSubject((outcome.response as AxiosResponse | undefined)?.config ?? config, state);

@@ -139,11 +139,18 @@ export function getRetryState(configOrError: unknown): RetryState | undefined {
   if (remembered) return remembered;
   const holder = configOrError as { config?: unknown };
   const config = (holder.config ?? configOrError) as TrackedConfig;
-  // Whichever attachment tracked it (one, but for a config sent through several).
+  // The attachment that tracked it; a config sent again through another instance may carry an
+  // earlier call's story too (axios 1.19+ copies symbol keys): the latest call's is the one.
+  let latest: RetryState | undefined;
   for (const key of Object.getOwnPropertySymbols(config)) {
     const tracking = config[key];
-    if (tracking instanceof RequestContext) return tracking.state;
-    if (tracking instanceof FirstAttemptSuccess) return tracking.state(config);
+    const state =
+      tracking instanceof RequestContext
+        ? tracking.state
+        : tracking instanceof FirstAttemptSuccess
+          ? tracking.state(config)
+          : undefined;
+    if (state && (!latest || state.startedAt >= latest.startedAt)) latest = state;
   }
-  return undefined;
+  return latest;
 }

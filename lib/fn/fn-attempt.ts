@@ -29,6 +29,7 @@ export async function attempt<T>(
 ): Promise<AttemptOutcome<T>> {
   const { options, state, abort } = run;
   state.attempt += 1;
+  if (state.attempt > 1) scope.retries += 1;
   const started = monotonicNow();
   const limit = attemptLimit(options, run.startedMono, started);
   const timer = new AttemptTimer(limit?.ms, abort);

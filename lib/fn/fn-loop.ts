@@ -103,7 +103,6 @@ async function attemptUntilDone<T>(
       classify: () => isFailureRetryable(error, options),
     });
     if ('stop' in next) return fail(next.canceled ? (next.canceled.reason ?? abortError()) : error, next.stop);
-    scope.retries += 1;
   }
 }
 

@@ -37,11 +37,14 @@ export function retry<T>(fn: (info: AttemptInfo) => T | Promise<T>, options: Ret
   const { signal, name = 'retry', ...policy } = options;
   const scope = new InstanceScope(fnPolicy(policy, name, signal));
   const key = scope.options.idempotencyKey;
-  return runWithRetry(fn, scope, scope.options, {
-    signal,
-    name,
-    idempotencyKey: key ? newIdempotencyKey(key) : undefined,
-  });
+  let idempotencyKey: string | undefined;
+  try {
+    idempotencyKey = key ? newIdempotencyKey(key) : undefined;
+  } catch (error) {
+    // The user's generator failed: the call rejects, as every failure of a call does.
+    return Promise.reject(error);
+  }
+  return runWithRetry(fn, scope, scope.options, { signal, name, idempotencyKey });
 }
 
 let anonymous = 0;

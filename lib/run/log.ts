@@ -14,7 +14,14 @@ type Level = 'info' | 'warn' | 'error';
  * throws, the call's outcome stands, and the failure is reported once (see `observe`).
  */
 export function log(logger: Logger | undefined, level: Level, line: string): void {
-  const write = logger?.[level];
+  let write: unknown;
+  try {
+    write = logger?.[level];
+  } catch (error) {
+    // Even reading the method may throw (a getter): an observer's failure all the same.
+    if (logger) reportOnce(logger, `logger.${level}`, error);
+    return;
+  }
   if (typeof write !== 'function') return;
   observe((text: string) => write.call(logger, text), `logger.${level}`, line, write);
 }
