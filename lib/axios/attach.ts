@@ -203,7 +203,7 @@ function contextOf(error: unknown, scope: InstanceScope, depth = 0): RequestCont
   if (typeof tracking !== 'number') return undefined;
   const started = tracking;
   const request = requestAfterFirstAttempt(config);
-  const context = new RequestContext(scope.options, scope, config, request, started, started + scope.wallOffset);
+  const context = new RequestContext(scope.options, scope, config, request, started, scope.wallClock.wallAt(started));
   context.state.attempt = 1;
   scope.attempts += 1;
   context.recordAttempt({ error }, started);

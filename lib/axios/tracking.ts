@@ -1,4 +1,5 @@
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import type { WallClockLead } from '../clock.js';
 import { monotonicNow } from '../clock.js';
 import { idempotencyKeyOf } from '../decide/replay-safety.js';
 import { storyOf } from '../run/stories.js';
@@ -20,8 +21,8 @@ import { RequestContext } from './context.js';
  */
 export interface Owner {
   readonly key: symbol;
-  /** The wall clock's lead on the monotonic clock, as last read (for fast-path `startedAt`). */
-  wallOffset: number;
+  /** What converts a fast-path start to the wall time people read (`startedAt`). */
+  readonly wallClock: WallClockLead;
 }
 
 /**
@@ -110,9 +111,9 @@ export function takeReplay(
 
 /** Starts a first attempt on the fast path: its monotonic start, and the wall clock's lead. */
 export function trackFirstAttempt(config: InternalAxiosRequestConfig, owner: Owner): void {
-  const now = monotonicNow();
-  owner.wallOffset = Date.now() - now;
-  (config as TrackedConfig)[owner.key] = Math.floor(now);
+  const start = Math.floor(monotonicNow());
+  owner.wallClock.note(start);
+  (config as TrackedConfig)[owner.key] = start;
 }
 
 /** Marks a fast-path first attempt's success, from the start time `trackFirstAttempt` set. */
@@ -124,7 +125,11 @@ export function succeededFirstTime(
   owner: Owner,
 ): void {
   const durationMs = Math.round(monotonicNow() - startedMono);
-  track(config, owner, new FirstAttemptSuccess(retries, startedMono + owner.wallOffset, durationMs, response.status));
+  track(
+    config,
+    owner,
+    new FirstAttemptSuccess(retries, owner.wallClock.wallAt(startedMono), durationMs, response.status),
+  );
 }
 
 /**

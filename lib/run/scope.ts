@@ -1,3 +1,4 @@
+import { WallClockLead } from '../clock.js';
 import { CircuitBreaker } from '../protect/breaker.js';
 import { RetryBudget } from '../protect/budget.js';
 import type {
@@ -17,8 +18,8 @@ export class InstanceScope {
   readonly options: NormalizedRetryOptions;
   /** The symbol this attachment's calls are tracked under in their configs (tracking.ts). */
   readonly key = Symbol('axios-rebound');
-  /** The wall clock's lead on the monotonic clock, as last read. */
-  wallOffset = 0;
+  /** Converts fast-path starts to wall time (tracking.ts). */
+  readonly wallClock = new WallClockLead();
   /** Calls that have ended (the sum of successes and failures). */
   requests = 0;
   attempts = 0;

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import nock from 'nock';
 import type { Logger } from '../../lib/index.js';
 import { attachRetry, CircuitBreaker, getRetryState, retry } from '../../lib/index.js';
-import { ORIGIN, outcome } from '../helpers.js';
+import { fakeClock, idle, ORIGIN, outcome } from '../helpers.js';
 import type { TestServer } from '../server.js';
 import { itLeakFree, startServer } from '../server.js';
 
@@ -106,5 +106,34 @@ describe('hostile review: the last round', () => {
       call = retry(() => 1, { idempotencyKey: { generate } });
     }).to.not.throw();
     expect(((await outcome(call ?? Promise.resolve())).error as Error).message).to.equal('no entropy');
+  });
+  it('keeps a fast-path startedAt as the wall time of its start, whole ms, when the wall clock steps and another call starts', async () => {
+    const clock = fakeClock();
+    try {
+      clock.setSystemTime(1_700_000_000_000);
+      clock.tick(12.7);
+      const pending: (() => void)[] = [];
+      const api = axios.create({
+        baseURL: ORIGIN,
+        adapter: (config) =>
+          new Promise((resolve) =>
+            pending.push(() => resolve({ data: 'ok', status: 200, statusText: 'OK', headers: {}, config })),
+          ),
+      });
+      attachRetry(api);
+      const startedAt = Date.now();
+      const first = api.get('/a');
+      await idle();
+      clock.tick(5);
+      clock.setSystemTime(Date.now() + 3_600_000);
+      const second = api.get('/b');
+      await idle();
+      for (const release of pending) release();
+      const [a, b] = await Promise.all([first, second]);
+      expect(getRetryState(a)?.startedAt).to.equal(startedAt);
+      expect(getRetryState(b)?.startedAt).to.equal(startedAt + 5 + 3_600_000);
+    } finally {
+      clock.restore();
+    }
   });
 });
