@@ -144,10 +144,10 @@ async function sendAttempt(
     outcome = { error };
     throw error;
   } finally {
-    // A Node stream body is read after the attempt: the caller's abort must still reach it.
-    const body: unknown = 'response' in outcome ? outcome.response.data : undefined;
-    if (timer && isNodeStream(body)) timer.disposeWhen(body);
-    else timer?.dispose();
+    // A streamed body is read after the attempt: the caller's abort must still reach it.
+    if (!timer || !('response' in outcome) || !followStream(outcome.response, timer.endTimeLimit.bind(timer))) {
+      timer?.dispose();
+    }
     context.scope.attempts += 1;
     context.recordAttempt(outcome, startedMono);
     const breaker = options.circuitBreaker;
@@ -230,7 +230,41 @@ function resolveAdapter(base: AdapterConfig, config: InternalAxiosRequestConfig)
   return getAdapter(base ?? axios.defaults.adapter, config);
 }
 
-function isNodeStream(body: unknown): body is { once(event: 'close', listener: () => void): unknown } {
-  const stream = body as { once?: unknown; destroy?: unknown; destroyed?: unknown } | null | undefined;
-  return typeof stream?.once === 'function' && typeof stream.destroy === 'function' && stream.destroyed !== true;
+/**
+ * Keeps the caller's abort reaching a streamed response body until the body is done: a Node
+ * stream until it closes, a web ReadableStream (the fetch adapter's) until it is read to its
+ * end, fails or is cancelled (it is handed on through a stream of ours that knows when).
+ * `false` for any other body.
+ */
+function followStream(response: AxiosResponse, endTimeLimit: () => () => void): boolean {
+  const body = response.data as
+    | { once?: unknown; destroy?: unknown; destroyed?: unknown; getReader?: unknown }
+    | null
+    | undefined;
+  if (typeof body?.once === 'function' && typeof body.destroy === 'function' && body.destroyed !== true) {
+    const release = endTimeLimit();
+    (body as { once(event: 'close', listener: () => void): unknown }).once('close', release);
+    return true;
+  }
+  if (typeof body?.getReader !== 'function' || typeof ReadableStream !== 'function') return false;
+  const release = endTimeLimit();
+  const reader = (body as ReadableStream<unknown>).getReader();
+  response.data = new ReadableStream<unknown>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (!done) return controller.enqueue(value);
+        release();
+        controller.close();
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      release();
+      return reader.cancel(reason);
+    },
+  });
+  return true;
 }

@@ -94,12 +94,12 @@ export class AttemptTimer {
   }
 
   /**
-   * Ends the time limit but keeps the caller's abort reaching the signal until `closed`: a
-   * streamed response's body is still being read through it after the attempt has ended.
+   * Ends the time limit but keeps the caller's abort reaching the signal until the returned
+   * function is called: a streamed response's body is still read through it after the attempt.
    */
-  disposeWhen(closed: { once(event: 'close', listener: () => void): unknown }): void {
+  endTimeLimit(): () => void {
     this.#cancelTimer?.();
-    closed.once('close', () => this.#unsubscribe?.());
+    return () => this.#unsubscribe?.();
   }
 }
 

@@ -161,4 +161,24 @@ describe('against a real server on 127.0.0.1', () => {
     expect(reason === 'closed' || (reason as AxiosError).code === 'ERR_CANCELED', String(reason)).to.equal(true);
     expect(response.data.destroyed).to.equal(true);
   });
+  real("lets the caller's abort reach a streamed body under the fetch adapter too", async () => {
+    server = await startServer((_n, _req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('first chunk');
+    });
+    const controller = new AbortController();
+    const response = await api({ attemptTimeout: 5000 }).get<ReadableStream<Uint8Array>>('/stream', {
+      adapter: 'fetch',
+      responseType: 'stream',
+      signal: controller.signal,
+    });
+    const reader = response.data.getReader();
+    expect((await reader.read()).done).to.equal(false);
+    controller.abort();
+    const ended = await reader.read().then(
+      (result) => (result.done ? 'done' : 'more'),
+      () => 'errored',
+    );
+    expect(ended).to.equal('errored');
+  });
 });
