@@ -22,6 +22,27 @@ export class CircuitOpenError extends AxiosError {
 }
 
 /**
+ * A request not sent because its origin is cooling down (a server said when to come back) and
+ * waiting for that did not fit its deadline or `maxRetryAfter`. An AxiosError with the config.
+ * @category Protections
+ */
+export class RateLimitedError extends AxiosError {
+  static readonly code = 'ERR_RATE_LIMITED';
+  /** Time until the origin may be asked again, in ms. */
+  readonly retryAfterMs: number;
+
+  constructor(retryAfterMs: number, config?: InternalAxiosRequestConfig) {
+    super(
+      `axios-rebound: rate limited; the server said to come back in ${retryAfterMs}ms`,
+      RateLimitedError.code,
+      config,
+    );
+    this.name = 'RateLimitedError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
  * axios's CanceledError for one call. Its constructor takes `(message, config, request)` on
  * every axios 1.x, though the types of axios before 1.18.1 declare AxiosError's instead.
  */

@@ -40,6 +40,41 @@ export interface RetryBudgetLike {
   snapshot(): BudgetSnapshot;
 }
 
+/** How a declared reset header gives its time. @category Options */
+export type ResetFormat = 'delta-seconds' | 'unix-seconds' | 'unix-ms' | 'http-date' | 'auto';
+
+/** A reset header and how to read it (option `resetHeaders`). @category Options */
+export interface ResetHeader {
+  /** The header's name (any case). */
+  readonly header: string;
+  /**
+   * `'auto'`: a number at or above the Unix time of 2024-01-01 is an epoch in seconds, a
+   * smaller one is seconds from now, anything else an HTTP-date (as ky reads them).
+   */
+  readonly format: ResetFormat;
+}
+
+/** A cooldown, as `stats()` shows it. */
+export interface CooldownSnapshot {
+  /** The ms left of each origin (each key) cooling down now. */
+  origins: Record<string, number>;
+  /** Requests that waited for a cooldown before they were sent. */
+  waited: number;
+  /** Requests that failed fast with `ERR_RATE_LIMITED`: the wait did not fit their deadline or `maxRetryAfter`. */
+  failedFast: number;
+}
+
+/** What a policy uses of a cooldown: `Cooldown` is one. */
+export interface CooldownLike {
+  /** Whether any key may be cooling down (checked before a key is computed). */
+  readonly active: boolean;
+  keyOf(config: InternalAxiosRequestConfig): string;
+  coolDown(key: string, waitMs: number): void;
+  waitFor(key: string): number;
+  count(outcome: 'waited' | 'failed-fast'): void;
+  snapshot(): CooldownSnapshot;
+}
+
 /** What a policy uses of a circuit breaker: `CircuitBreaker` is one. */
 export interface CircuitBreakerLike {
   keyOf(config: InternalAxiosRequestConfig): string;
@@ -64,7 +99,13 @@ export type StopReason =
   /** Under `retry`, `withRetry` or `retryBatch`: an inner layer of axios-rebound (the interceptor, an inner `retry`) had already given up on this error. */
   | 'already-retried'
   /** A hook of the call's (`shouldRetry`, `onRetry`, a backoff function) threw: the call rejects with its error. */
-  | 'hook-error';
+  | 'hook-error'
+  /** The origin is cooling down (a server said when to come back) and the wait did not fit the deadline or `maxRetryAfter`: nothing was sent. */
+  | 'rate-limited'
+  /** The server said not to retry (`x-should-retry: false` or `Stripe-Should-Retry: false`). */
+  | 'server-declined'
+  /** A 422 to a request with an idempotency key: the key was used before with another payload. */
+  | 'idempotency-key-mismatch';
 
 export type BackoffName = 'exponential' | 'linear' | 'constant';
 export type JitterName = 'full' | 'equal' | 'decorrelated' | 'none';
@@ -89,6 +130,12 @@ export interface IdempotencyKeyOptions {
   methods: readonly string[];
   /** @default globalThis.crypto.randomUUID */
   generate: () => string;
+  /**
+   * How the header's value is written: `'token'` sends the key as it is (what Stripe and most
+   * servers expect); `'sf-string'` sends it as a Structured Field String, `"…"`, as the IETF
+   * Idempotency-Key draft defines it. @default 'token'
+   */
+  format: 'token' | 'sf-string';
 }
 
 /** A console-like sink. Any method may be missing. */
@@ -189,10 +236,33 @@ export interface RetryOptions {
   attemptTimeout: number | undefined;
   /** Time budget of the whole call from the first attempt, in ms. @default undefined (none) */
   deadline: number | undefined;
-  /** @default true */
+  /**
+   * Read the server's time to come back: `Retry-After`, then `retry-after-ms`, then the
+   * `RateLimit` field, then `resetHeaders` (README, "What the server says about time"). A
+   * time is a floor under the next wait, and starts a cooldown of the origin. @default true
+   */
   respectRetryAfter: boolean;
-  /** A longer Retry-After gives up at once. @default 60_000 */
+  /** A longer server time gives up at once (`'retry-after-too-long'`). @default 60_000 */
   maxRetryAfter: number;
+  /**
+   * Reset headers and how to read each, after the three standard ones; read only on a 429 or
+   * when the matching `…-remaining` header is 0.
+   * @default [{ header: 'x-ratelimit-reset', format: 'auto' }, { header: 'ratelimit-reset', format: 'auto' }]
+   */
+  resetHeaders: readonly ResetHeader[];
+  /**
+   * Follow the server's verdict in `x-should-retry` / `Stripe-Should-Retry`: `false` stops
+   * (`'server-declined'`), `true` retries whatever the status (never an unsafe method without
+   * an idempotency key, never a 400 or a keyed 422). @default true
+   */
+  respectShouldRetry: boolean;
+  /**
+   * One "cooling down until T" per origin, started by a server's time: other requests to it
+   * wait for T, or fail fast with `ERR_RATE_LIMITED`. `true`: one `Cooldown` per attached
+   * instance; a `Cooldown`: that one, shared; `false`: none. Under `attachRetry` only.
+   * @default true
+   */
+  cooldown: CooldownLike | boolean;
   /** @default false */
   idempotencyKey: boolean | Partial<IdempotencyKeyOptions>;
   /** Replaces the built-in classification. @default undefined */
@@ -214,8 +284,9 @@ export interface RetryOptions {
    */
   budget: RetryBudgetLike | boolean;
   /**
-   * Fails fast while a service is down. `true`: one breaker with the defaults per attached
-   * instance; a `CircuitBreaker`: that one, shared with whoever else has it.
+   * Fails fast while a service is down: a `CircuitBreaker`, shared with whoever else has it.
+   * `true` (one breaker with the defaults) only under `retry(fn)` and `withRetry`: `attachRetry`
+   * refuses it with a TypeError since 0.2.0, so that its bundle does not carry the breaker.
    * @default false
    */
   circuitBreaker: CircuitBreakerLike | boolean;
@@ -233,10 +304,11 @@ export interface ValidatedRetryOptions extends Readonly<Omit<RetryOptions, 'idem
 
 /**
  * The options a request runs under (`handle.options`): validated, and with `budget: true`
- * and `circuitBreaker: true` resolved to the attached instance's own budget and breaker.
+ * and `cooldown: true` resolved to the attached instance's own budget and cooldown.
  */
-export interface NormalizedRetryOptions extends Omit<ValidatedRetryOptions, 'budget' | 'circuitBreaker'> {
+export interface NormalizedRetryOptions extends Omit<ValidatedRetryOptions, 'budget' | 'circuitBreaker' | 'cooldown'> {
   readonly budget: RetryBudgetLike | false;
+  readonly cooldown: CooldownLike | false;
   readonly circuitBreaker: CircuitBreakerLike | false;
 }
 
@@ -260,6 +332,8 @@ export interface RetryStats {
   budget?: BudgetSnapshot;
   /** The instance's circuits by key, when it has a breaker. */
   circuits: Record<string, CircuitSnapshot>;
+  /** The instance's cooldown, when it has one. */
+  cooldown?: CooldownSnapshot;
 }
 
 declare module 'axios' {

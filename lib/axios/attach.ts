@@ -6,6 +6,7 @@ import type { NormalizedRetryOptions, RetryOptions, RetryStats } from '../types.
 import { attemptAdapter, refusingAdapter, requestOfError, restoreUserAdapter } from './attempt.js';
 import type { Outcome } from './context.js';
 import { RequestContext } from './context.js';
+import { startCooldown } from './cooling.js';
 import { captureRequest, requestAfterFirstAttempt } from './request.js';
 import { handleFailure } from './retry-loop.js';
 import { succeededFirstTime, takeReplay, track, trackFirstAttempt, trackingOf, untrack } from './tracking.js';
@@ -105,7 +106,8 @@ function beforeAttempt(
   // request interceptor that runs after ours, the failed config is just that.
   const simple =
     scope.neverReplays || (config.data === undefined && !config.signal && !config.cancelToken && !laterInterceptors());
-  if (config.retry === undefined && scope.fastPath && simple) {
+  // An origin may be cooling down: the request must then go through our adapter, which waits.
+  if (config.retry === undefined && scope.fastPath && simple && !scope.cooling) {
     // Nothing to look after until the first attempt fails: a start time, and no allocation.
     // (A body is kept as the caller gave it for replays; with a signal, our adapter gives axios
     // a child of it, so a signal shared by many calls carries one listener, not one per call.)
@@ -147,6 +149,7 @@ function afterSuccess(response: AxiosResponse, scope: InstanceScope, instance: A
   const tracking = trackingOf(config, scope);
   if (tracking instanceof RequestContext) return afterOutcome(tracking, { response }, instance);
   if (typeof tracking !== 'number' || !config) return response;
+  startCooldown(scope.options, config, response);
   scope.attempts += 1;
   scope.settle(undefined, 'success');
   succeededFirstTime(config, response, scope.options.retries, tracking, scope);
@@ -207,6 +210,7 @@ function contextOf(error: unknown, scope: InstanceScope, depth = 0): RequestCont
   context.state.attempt = 1;
   scope.attempts += 1;
   context.recordAttempt({ error }, started);
+  startCooldown(scope.options, config, (error as { response?: AxiosResponse }).response);
   context.adapter = attemptAdapter(context, config.adapter);
   track(config, scope, context);
   return context;

@@ -9,6 +9,7 @@ import type { InstanceScope } from '../run/scope.js';
 import type { AttemptLimit } from '../run/timers.js';
 import { AttemptTimer, attemptLimit, race, timeoutMessage } from '../run/timers.js';
 import type { Outcome, RequestContext } from './context.js';
+import { awaitCooldown, startCooldown } from './cooling.js';
 import { pinBoundary } from './request.js';
 import { takeReplay, track } from './tracking.js';
 
@@ -98,6 +99,7 @@ async function sendAttempt(
   if (config.signal !== context.abort.givenSignal || config.cancelToken !== context.abort.givenToken) {
     context.abort = new CallerAbort(config.signal, config.cancelToken);
   }
+  await awaitCooldown(context, config, (error) => owned(error, context));
   const startedMono = monotonicNow();
   const limit = attemptLimit(options, context.startedMono, startedMono);
   // No time left (a slow request interceptor held the replay): nothing is sent.
@@ -150,12 +152,15 @@ async function sendAttempt(
     }
     context.scope.attempts += 1;
     context.recordAttempt(outcome, startedMono);
+    const response = 'response' in outcome ? outcome.response : (outcome.error as AxiosError | undefined)?.response;
+    // A rate limit says nothing of the service's health: the breaker does not count it.
+    const rateLimited = startCooldown(options, config, response) && !('response' in outcome);
     const breaker = options.circuitBreaker;
     if (breaker && context.circuitKey !== undefined) {
       context.scope.report(
         breaker.record(
           context.circuitKey,
-          'response' in outcome ? 'success' : failureVerdict(outcome.error, options),
+          'response' in outcome ? 'success' : rateLimited ? 'neutral' : failureVerdict(outcome.error, options),
           probe,
         ),
         options,

@@ -29,8 +29,11 @@ export class RequestContext {
   circuitKey: string | undefined;
   /** The adapter that runs this request's attempts (see attempt.ts); set by its maker. */
   adapter: AxiosAdapter | undefined;
-  /** Why the last attempt was not sent at all (the circuit refused it, no time was left). */
-  notSent: 'circuit-open' | 'deadline' | undefined;
+  /**
+   * Why the last attempt was not sent at all: the circuit refused it, no time was left, its
+   * origin's cooldown did not fit, or the caller aborted while it waited for the cooldown.
+   */
+  notSent: 'circuit-open' | 'deadline' | 'rate-limited' | 'aborted' | undefined;
   /** The call has ended, one way or the other: see `InstanceScope.settle`. */
   settled = false;
 

@@ -49,8 +49,12 @@ async function retryUntilDone(
   for (;;) {
     // Anything but an AxiosError (say, a request interceptor that threw) is not ours to retry.
     const config = isAxiosError(error) ? error.config : undefined;
-    // Not sent (refused by the circuit, no time left): the call ends with the last failure it
-    // really had, if any.
+    // Aborted while waiting for the origin's cooldown: a CanceledError of this call's.
+    if (context.notSent === 'aborted' && config) {
+      return giveUp(context, callCanceled(context.abort.reason, config), config, 'aborted');
+    }
+    // Not sent (refused by the circuit or the cooldown, no time left): the call ends with the
+    // last failure it really had, if any.
     if (context.notSent) return giveUp(context, state.attempt ? lastSent : error, config, context.notSent);
     if (!config) return giveUp(context, error, undefined, 'not-retryable');
     // Nothing was sent: a request interceptor that runs after ours failed the call.

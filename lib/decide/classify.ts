@@ -2,7 +2,9 @@ import type { AxiosError } from 'axios';
 import { isAxiosError } from 'axios';
 import { isCanceled } from '../errors.js';
 import type { NormalizedRetryOptions, StatusCodeRule } from '../types.js';
-import { isSafeToRepeat } from './replay-safety.js';
+import { idempotencyKeyOf, isSafeToRepeat } from './replay-safety.js';
+import { parseRetryAfter } from './retry-after.js';
+import { headerReader, serverVerdict } from './server-time.js';
 
 /*
  * The rules. A failure is judged by its root cause: the first `code` found walking the `cause`
@@ -70,7 +72,7 @@ type FailureKind = 'status' | 'network' | 'unprocessed';
 
 export type ClassifyOptions = Pick<
   NormalizedRetryOptions,
-  'statusCodes' | 'methods' | 'retryOnNetworkError' | 'idempotencyKey'
+  'statusCodes' | 'methods' | 'retryOnNetworkError' | 'idempotencyKey' | 'respectShouldRetry'
 >;
 
 /**
@@ -83,7 +85,49 @@ export function isRetryable(error: unknown, options: ClassifyOptions): boolean {
   const kind = failureKind(error, options);
   if (kind === 'unprocessed') return options.retryOnNetworkError;
   if (!isSafeToRepeat(error.config, options)) return false;
-  return kind === 'status' || (kind === 'network' && options.retryOnNetworkError);
+  if (kind === 'network') return options.retryOnNetworkError;
+  return error.response
+    ? statusRetryable(error as AxiosError & { response: object }, options, kind === 'status')
+    : false;
+}
+
+/*
+ * A response's status, beyond `statusCodes` (README, "Rate limits and conflicts"):
+ *   400           never: the request is wrong (or lacks a key the server requires)
+ *   422 + key     never: the key was used before with another payload ('idempotency-key-mismatch')
+ *   x-should-retry / Stripe-Should-Retry: the server's verdict, when it gives one
+ *   409 + key     retried: the first request with this key is still being processed
+ *                 (IETF Idempotency-Key draft); the key stays the same
+ *   413           retried only with a Retry-After: the condition is temporary (RFC 9110 §15.5.14)
+ */
+function statusRetryable(error: AxiosError & { response: object }, options: ClassifyOptions, listed: boolean) {
+  const { status, headers } = error.response as { status: number; headers: unknown };
+  const keyed = error.config !== undefined && idempotencyKeyOf(error.config, options) !== undefined;
+  if (status === 400 || (status === 422 && keyed)) return false;
+  const read = headerReader(headers);
+  const verdict = options.respectShouldRetry ? serverVerdict(read) : undefined;
+  if (verdict !== undefined) return verdict;
+  if (status === 409) return keyed || listed;
+  if (status === 413) return parseRetryAfter(read('retry-after')) !== undefined;
+  return listed;
+}
+
+/**
+ * What a failed response rules out whatever `shouldRetry` says: a 422 to a request with an
+ * idempotency key (retrying can never succeed), or the server's `x-should-retry: false`.
+ */
+export function responseStop(
+  error: unknown,
+  options: Pick<NormalizedRetryOptions, 'methods' | 'idempotencyKey' | 'respectShouldRetry'>,
+): 'idempotency-key-mismatch' | 'server-declined' | undefined {
+  if (!isAxiosError(error) || !error.response || !error.config) return undefined;
+  if (error.response.status === 422 && idempotencyKeyOf(error.config, options) !== undefined) {
+    return 'idempotency-key-mismatch';
+  }
+  if (options.respectShouldRetry && serverVerdict(headerReader(error.response.headers)) === false) {
+    return 'server-declined';
+  }
+  return undefined;
 }
 
 /**

@@ -1,10 +1,11 @@
 import type { StopReason, ValidatedRetryOptions } from '../types.js';
 import type { DelayOptions } from './delay.js';
 import { nextDelay } from './delay.js';
-import { parseRetryAfter } from './retry-after.js';
+import type { HeaderReader } from './server-time.js';
+import { serverTime } from './server-time.js';
 
 export type DecisionOptions = DelayOptions &
-  Pick<ValidatedRetryOptions, 'retries' | 'respectRetryAfter' | 'maxRetryAfter' | 'deadline'>;
+  Pick<ValidatedRetryOptions, 'retries' | 'respectRetryAfter' | 'maxRetryAfter' | 'resetHeaders' | 'deadline'>;
 
 /** What to do after a failed attempt: wait and retry, or stop and say why. */
 export type Decision =
@@ -18,20 +19,22 @@ export interface FailureFacts {
   canceled: boolean;
   /** The attempt was cut short because the call's deadline ran out. */
   deadlineReached: boolean;
+  /** What the response itself rules out, whatever the classification (see classify.ts, `responseStop`). */
+  ruledOut?: 'server-declined' | 'idempotency-key-mismatch' | undefined;
   /** The built-in classification, or the user's `shouldRetry`. */
   retryable: boolean;
   bodyReplayable: boolean;
-  /** The raw Retry-After header of the failed response, if any. */
-  retryAfter: unknown;
+  /** The failed response's status and headers, if there was a response: what the server says about time. */
+  response: { readonly status: number; readonly headers: HeaderReader } | undefined;
   previousDelay: number | undefined;
   /** Time since the call started, on the monotonic clock: what the deadline is measured on. */
   elapsedMs: number;
-  /** The wall clock, for a Retry-After given as an HTTP-date. */
+  /** The wall clock, for a server time given as a date. */
   wallNow: number;
 }
 
 /**
- * How far above a Retry-After the wait may be spread, so that clients which got the same
+ * How far above a server's time the wait may be spread, so that clients which got the same
  * header do not all come back in the same millisecond.
  */
 const RETRY_AFTER_SPREAD = 0.2;
@@ -40,15 +43,20 @@ const RETRY_AFTER_SPREAD = 0.2;
 export function decide(facts: FailureFacts, options: DecisionOptions, random: () => number = Math.random): Decision {
   if (facts.canceled) return stop('aborted');
   if (facts.deadlineReached) return stop('deadline');
+  if (facts.ruledOut) return stop(facts.ruledOut);
   if (!facts.retryable) return stop('not-retryable');
   if (facts.attempt > options.retries) return stop('retries-exhausted');
   if (!facts.bodyReplayable) return stop('body-not-replayable');
 
   let delayMs = nextDelay({ attempt: facts.attempt, previousDelay: facts.previousDelay }, options, random);
-  const serverWait = options.respectRetryAfter ? parseRetryAfter(facts.retryAfter, facts.wallNow) : undefined;
+  const { response } = facts;
+  const serverWait =
+    options.respectRetryAfter && response
+      ? serverTime(response.headers, response.status, options.resetHeaders, facts.wallNow)?.waitMs
+      : undefined;
   if (serverWait !== undefined) {
     if (serverWait > options.maxRetryAfter) return stop('retry-after-too-long');
-    // The header is a floor, never shortened (RFC 9110 §10.2.3); 0 or a past date adds nothing.
+    // A server's time is a floor, never shortened (RFC 9110 §10.2.3); 0 or a past date adds nothing.
     delayMs = Math.max(delayMs, Math.ceil(serverWait * (1 + RETRY_AFTER_SPREAD * random())));
   }
   if (options.deadline !== undefined && facts.elapsedMs + delayMs >= options.deadline) {

@@ -1,4 +1,11 @@
-import type { IdempotencyKeyOptions, RetryOptions, StatusCodeRule, ValidatedRetryOptions } from '../types.js';
+import type {
+  IdempotencyKeyOptions,
+  ResetHeader,
+  RetryOptions,
+  StatusCodeRule,
+  ValidatedRetryOptions,
+} from '../types.js';
+import { DEFAULT_RESET_HEADERS, RESET_FORMATS } from './server-time.js';
 import type { Check } from './validate.js';
 import { atLeast, checkAll, fail, fn, optional, positive, rejectUnknown, shown } from './validate.js';
 
@@ -20,6 +27,9 @@ export const DEFAULTS: ValidatedRetryOptions = Object.freeze({
   deadline: undefined,
   respectRetryAfter: true,
   maxRetryAfter: 60_000,
+  resetHeaders: DEFAULT_RESET_HEADERS,
+  respectShouldRetry: true,
+  cooldown: true,
   idempotencyKey: false,
   shouldRetry: undefined,
   onRetry: undefined,
@@ -33,6 +43,7 @@ export const DEFAULTS: ValidatedRetryOptions = Object.freeze({
 const KEY_DEFAULTS: Omit<IdempotencyKeyOptions, 'generate'> = Object.freeze({
   header: 'Idempotency-Key',
   methods: Object.freeze(['POST', 'PATCH']),
+  format: 'token',
 });
 
 const isStatus = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599;
@@ -43,9 +54,10 @@ const nonNegative = atLeast(0);
 const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 const hook = optional(fn);
 const oneOf =
-  (...names: string[]): Check =>
+  (...names: readonly string[]): Check =>
   (v) =>
     typeof v === 'string' && names.includes(v) ? undefined : `one of ${names.map((n) => `'${n}'`).join(', ')}`;
+const resetFormat = oneOf(...RESET_FORMATS);
 const stringList: Check = (v) =>
   Array.isArray(v) && v.every((m) => typeof m === 'string' && m !== '') ? undefined : 'an array of method names';
 
@@ -64,6 +76,14 @@ const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
   deadline: optional(positive),
   respectRetryAfter: boolean,
   maxRetryAfter: nonNegative,
+  resetHeaders: (v) =>
+    Array.isArray(v) &&
+    v.every((h) => isPlainObject(h) && typeof h.header === 'string' && h.header !== '' && !resetFormat(h.format))
+      ? undefined
+      : `an array of { header, format } with format ${resetFormat(undefined)}`,
+  respectShouldRetry: boolean,
+  cooldown: (v) =>
+    typeof v === 'boolean' || has(v, 'keyOf', 'coolDown', 'waitFor', 'count') ? undefined : 'a boolean or a Cooldown',
   idempotencyKey: (v) => (typeof v === 'boolean' || isPlainObject(v) ? undefined : 'a boolean or an object'),
   shouldRetry: hook,
   onRetry: hook,
@@ -95,7 +115,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function normalizeKeyOptions(input: true | Record<string, unknown>): Readonly<IdempotencyKeyOptions> {
   const given = input === true ? {} : input;
-  rejectUnknown('option', given, ['header', 'methods', 'generate'], 'idempotencyKey.');
+  rejectUnknown('option', given, ['header', 'methods', 'generate', 'format'], 'idempotencyKey.');
   const header = given.header ?? KEY_DEFAULTS.header;
   if (typeof header !== 'string' || header === '')
     fail('option', 'idempotencyKey.header', 'a non-empty string', header);
@@ -103,10 +123,14 @@ function normalizeKeyOptions(input: true | Record<string, unknown>): Readonly<Id
   if (stringList(methods)) fail('option', 'idempotencyKey.methods', 'an array of method names', methods);
   const generate = given.generate ?? (() => globalThis.crypto.randomUUID());
   if (typeof generate !== 'function') fail('option', 'idempotencyKey.generate', 'a function', generate);
+  const format = given.format ?? KEY_DEFAULTS.format;
+  const formatProblem = oneOf('token', 'sf-string')(format);
+  if (formatProblem) fail('option', 'idempotencyKey.format', formatProblem, format);
   return Object.freeze({
     header: header as string,
     methods: Object.freeze((methods as string[]).map((m) => m.toUpperCase())),
     generate: generate as () => string,
+    format: format as IdempotencyKeyOptions['format'],
   });
 }
 
@@ -133,5 +157,12 @@ export function normalizeOptions(
     merged.idempotencyKey = given.idempotencyKey === false ? false : normalizeKeyOptions(given.idempotencyKey as true);
   }
   if ('methods' in given) merged.methods = Object.freeze((given.methods as string[]).map((m) => m.toUpperCase()));
+  if ('resetHeaders' in given) {
+    merged.resetHeaders = Object.freeze(
+      (given.resetHeaders as ResetHeader[]).map(({ header, format }) =>
+        Object.freeze({ header: header.toLowerCase(), format }),
+      ),
+    );
+  }
   return Object.freeze(merged) as unknown as ValidatedRetryOptions;
 }

@@ -2,6 +2,7 @@ import type { InternalAxiosRequestConfig } from 'axios';
 import { monotonicNow } from '../clock.js';
 import type { Check } from '../decide/validate.js';
 import { atLeast, checkAll, fail, fn, positive, rejectUnknown } from '../decide/validate.js';
+import { originOf } from './origin.js';
 
 /** @category Protections */
 export interface CircuitBreakerOptions {
@@ -44,15 +45,6 @@ export interface CircuitBreakerOptions {
    * @default monotonicNow (performance.now)
    */
   now: () => number;
-}
-
-/** The origin of the request URL (scheme, host and port), resolving `url` against `baseURL`. */
-export function originOf(config: Pick<InternalAxiosRequestConfig, 'url' | 'baseURL'>): string {
-  try {
-    return new URL(config.url ?? '', config.baseURL ?? globalThis.location?.href).origin;
-  } catch {
-    return config.baseURL ?? config.url ?? '';
-  }
 }
 
 const DEFAULTS = Object.freeze({

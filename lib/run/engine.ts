@@ -1,8 +1,9 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { isAxiosError } from 'axios';
 import { monotonicNow } from '../clock.js';
-import { mayResend } from '../decide/classify.js';
+import { mayResend, responseStop } from '../decide/classify.js';
 import { decide } from '../decide/decision.js';
+import { headerReader } from '../decide/server-time.js';
 import type {
   CircuitBreakerLike,
   CircuitTransition,
@@ -124,7 +125,8 @@ export async function afterFailedAttempt(call: CallInProgress, failed: FailedAtt
   const { options, state, abort } = call;
   const { error } = failed;
   let retryable = false;
-  if (!failed.canceled) {
+  const ruledOut = failed.canceled ? undefined : responseStop(error, options);
+  if (!failed.canceled && !ruledOut) {
     const { shouldRetry } = options;
     if (!shouldRetry) retryable = failed.classify();
     else if (isAxiosError(error) && !mayResend(error, options)) retryable = false;
@@ -142,9 +144,10 @@ export async function afterFailedAttempt(call: CallInProgress, failed: FailedAtt
       attempt: state.attempt,
       canceled: failed.canceled,
       deadlineReached: failed.deadlineReached,
+      ruledOut,
       retryable,
       bodyReplayable: failed.bodyReplayable,
-      retryAfter: isAxiosError(error) ? error.response?.headers['retry-after'] : undefined,
+      response: responseOf(error),
       previousDelay: state.history[state.history.length - 2]?.delayMs,
       elapsedMs: monotonicNow() - call.startedMono,
       wallNow: Date.now(),
@@ -172,6 +175,12 @@ export async function afterFailedAttempt(call: CallInProgress, failed: FailedAtt
     return { stop: 'aborted', canceled: canceled as { reason: unknown } };
   }
   return { retry: true };
+}
+
+/** A failed response's status and headers, for what the server says about time. */
+function responseOf(error: unknown) {
+  const response = isAxiosError(error) ? error.response : undefined;
+  return response && { status: response.status, headers: headerReader(response.headers) };
 }
 
 function stopped(reason: 'aborted' | 'deadline', abort: CallerAbort): Next {

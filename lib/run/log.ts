@@ -51,7 +51,7 @@ export function observe<A>(
 const reported = new WeakSet<object>();
 
 /** The first failure of each observer goes to `process.emitWarning` (or `console.warn` in a browser). */
-function reportOnce(observer: object, name: string, error: unknown): void {
+export function reportOnce(observer: object, name: string, error: unknown): void {
   if (reported.has(observer)) return;
   reported.add(observer);
   const message = `axios-rebound: ${name} threw (${String(error)}); ignored, the call goes on. Reported once.`;

@@ -1,6 +1,6 @@
 import { WallClockLead } from '../clock.js';
-import { CircuitBreaker } from '../protect/breaker.js';
 import { RetryBudget } from '../protect/budget.js';
+import { Cooldown } from '../protect/cooldown.js';
 import type {
   CircuitTransition,
   NormalizedRetryOptions,
@@ -11,8 +11,8 @@ import type {
 import { log, observe } from './log.js';
 
 /**
- * What one attached instance shares between its requests: the budget and breaker that
- * `true` stands for, and the counters behind `handle.stats()`.
+ * What one attached instance shares between its requests: the budget and cooldown that `true`
+ * stands for, and the counters behind `handle.stats()`.
  */
 export class InstanceScope {
   readonly options: NormalizedRetryOptions;
@@ -31,7 +31,7 @@ export class InstanceScope {
   #open = 0;
   #onIdle: (() => void) | undefined;
   #budget: RetryBudget | undefined;
-  #breaker: CircuitBreaker | undefined;
+  #cooldown: Cooldown | undefined;
 
   /**
    * Requests without per-request options take the fast path when nothing must be looked after
@@ -51,15 +51,26 @@ export class InstanceScope {
     this.neverReplays = this.fastPath && retries === 0;
   }
 
-  /** Options whose `budget` and `circuitBreaker` are objects or `false`, never `true`. */
+  /**
+   * Options whose `budget` and `circuitBreaker` are objects or `false`, never `true`.
+   * `circuitBreaker: true` is refused here: the breaker is code that only a user who imports
+   * `CircuitBreaker` pays for, so `attachRetry` cannot make one (0.2.0).
+   */
   resolve(options: ValidatedRetryOptions): NormalizedRetryOptions {
-    const { budget, circuitBreaker } = options;
+    const { budget, circuitBreaker, cooldown } = options;
+    if (circuitBreaker === true) {
+      throw new TypeError(
+        'axios-rebound: option "circuitBreaker" must be a CircuitBreaker or false under attachRetry, got true ' +
+          "(pass new CircuitBreaker(), imported from 'axios-rebound')",
+      );
+    }
     // Neither is `true`, so the options already are what a request runs under.
-    if (budget !== true && circuitBreaker !== true) return options as NormalizedRetryOptions;
+    if (budget !== true && cooldown !== true) return options as NormalizedRetryOptions;
     return Object.freeze({
       ...options,
+      circuitBreaker,
       budget: budget === true ? this.#ownBudget() : budget,
-      circuitBreaker: circuitBreaker === true ? this.#ownBreaker() : circuitBreaker,
+      cooldown: cooldown === true ? this.#ownCooldown() : cooldown,
     });
   }
 
@@ -69,10 +80,16 @@ export class InstanceScope {
     return this.#budget;
   }
 
-  /** The breaker `circuitBreaker: true` stands for, made on first use. */
-  #ownBreaker(): CircuitBreaker {
-    this.#breaker ??= new CircuitBreaker();
-    return this.#breaker;
+  /** The cooldown `cooldown: true` stands for, made on first use. */
+  #ownCooldown(): Cooldown {
+    this.#cooldown ??= new Cooldown();
+    return this.#cooldown;
+  }
+
+  /** Whether a request of the instance's own options may meet a cooldown: it must then take the tracked path. */
+  get cooling(): boolean {
+    const { cooldown } = this.options;
+    return cooldown !== false && cooldown.active;
   }
 
   /** A call has begun; `settle` ends it. */
@@ -125,7 +142,7 @@ export class InstanceScope {
   }
 
   stats(): RetryStats {
-    const { budget, circuitBreaker } = this.options;
+    const { budget, circuitBreaker, cooldown } = this.options;
     const stats: RetryStats = {
       requests: this.requests,
       attempts: this.attempts,
@@ -136,6 +153,7 @@ export class InstanceScope {
       circuits: circuitBreaker ? circuitBreaker.snapshot() : {},
     };
     if (budget) stats.budget = budget.snapshot();
+    if (cooldown) stats.cooldown = cooldown.snapshot();
     return stats;
   }
 }

@@ -65,9 +65,23 @@ describe('budget and breaker through the interceptors (nock)', () => {
   });
 
   describe('circuit breaker', () => {
-    it('is off by default', () => {
+    it('is off by default, and on with a CircuitBreaker of your own (true is refused: it would bundle the breaker)', () => {
       expect(client().handle.options.circuitBreaker).to.equal(false);
-      expect(client({ circuitBreaker: true }).handle.options.circuitBreaker).to.be.instanceOf(CircuitBreaker);
+      const breaker = new CircuitBreaker();
+      expect(client({ circuitBreaker: breaker }).handle.options.circuitBreaker).to.equal(breaker);
+      expect(() => client({ circuitBreaker: true })).to.throw(
+        TypeError,
+        'option "circuitBreaker" must be a CircuitBreaker or false under attachRetry, got true',
+      );
+    });
+
+    it('refuses circuitBreaker: true per request too, before anything is sent', async () => {
+      const { api } = client();
+      const scope = nock(ORIGIN).get('/x').reply(200);
+      const { error } = await outcome(api.get('/x', { retry: { circuitBreaker: true } }));
+      expect(error).to.be.instanceOf(TypeError).with.property('message').that.contains('new CircuitBreaker()');
+      expect(scope.isDone()).to.equal(false);
+      nock.cleanAll();
     });
 
     it('fails fast once open, sending nothing: CircuitOpenError, an AxiosError with the config and retryAfterMs', async () => {
@@ -165,7 +179,7 @@ describe('budget and breaker through the interceptors (nock)', () => {
 
   describe('stats', () => {
     it('counts requests, attempts, retries, outcomes and give-ups, and shows budget and circuits', async () => {
-      const { api, handle } = client({ retries: 2, circuitBreaker: true });
+      const { api, handle } = client({ retries: 2, circuitBreaker: new CircuitBreaker() });
       nock(ORIGIN).get('/ok').reply(200).get('/flaky').reply(503).get('/flaky').reply(200);
       nock(ORIGIN).get('/down').times(3).reply(503).get('/missing').reply(404);
       await api.get('/ok');

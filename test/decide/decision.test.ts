@@ -3,13 +3,19 @@ import type { FailureFacts } from '../../lib/decide/decision.js';
 import { decide } from '../../lib/decide/decision.js';
 import { normalizeOptions } from '../../lib/decide/options.js';
 
+/** A 503 that carries `Retry-After: value`, as decide reads it. */
+const retryAfter = (value: unknown) => ({
+  status: 503,
+  headers: (name: string) => (name === 'retry-after' ? value : undefined),
+});
+
 const facts = (overrides: Partial<FailureFacts> = {}): FailureFacts => ({
   attempt: 1,
   canceled: false,
   deadlineReached: false,
   retryable: true,
   bodyReplayable: true,
-  retryAfter: undefined,
+  response: undefined,
   previousDelay: undefined,
   elapsedMs: 0,
   wallNow: 1_000_000,
@@ -38,37 +44,46 @@ describe('decide', () => {
   });
 
   it('waits at least the Retry-After, spread up to 20% above it', () => {
-    expect(decide(facts({ retryAfter: '10' }), options, () => 0)).to.deep.equal({ retry: true, delayMs: 10_000 });
-    expect(decide(facts({ retryAfter: '10' }), options, half)).to.deep.equal({ retry: true, delayMs: 11_000 });
-    expect(decide(facts({ retryAfter: '10' }), options, () => 0.999999)).to.deep.equal({
+    expect(decide(facts({ response: retryAfter('10') }), options, () => 0)).to.deep.equal({
+      retry: true,
+      delayMs: 10_000,
+    });
+    expect(decide(facts({ response: retryAfter('10') }), options, half)).to.deep.equal({
+      retry: true,
+      delayMs: 11_000,
+    });
+    expect(decide(facts({ response: retryAfter('10') }), options, () => 0.999999)).to.deep.equal({
       retry: true,
       delayMs: 12_000,
     });
   });
 
   it('keeps the backoff when Retry-After is 0, past, garbage or ignored', () => {
-    for (const retryAfter of ['0', 'Thu, 01 Jan 1970 00:00:00 GMT', 'soon', '-3']) {
-      expect(decide(facts({ attempt: 2, retryAfter }), options), retryAfter).to.deep.equal({
+    for (const value of ['0', 'Thu, 01 Jan 1970 00:00:00 GMT', 'soon', '-3']) {
+      expect(decide(facts({ attempt: 2, response: retryAfter(value) }), options), value).to.deep.equal({
         retry: true,
         delayMs: 200,
       });
     }
     const ignoring = normalizeOptions({ respectRetryAfter: false, jitter: 'none', baseDelay: 100 });
-    expect(decide(facts({ retryAfter: '30' }), ignoring)).to.deep.equal({ retry: true, delayMs: 100 });
+    expect(decide(facts({ response: retryAfter('30') }), ignoring)).to.deep.equal({ retry: true, delayMs: 100 });
   });
 
   it('gives up at once on a Retry-After above maxRetryAfter', () => {
-    expect(decide(facts({ retryAfter: '61' }), options)).to.deep.equal({
+    expect(decide(facts({ response: retryAfter('61') }), options)).to.deep.equal({
       retry: false,
       reason: 'retry-after-too-long',
     });
-    expect(decide(facts({ retryAfter: '60' }), options, () => 0)).to.deep.equal({ retry: true, delayMs: 60_000 });
+    expect(decide(facts({ response: retryAfter('60') }), options, () => 0)).to.deep.equal({
+      retry: true,
+      delayMs: 60_000,
+    });
   });
 
   it('never schedules a wait that passes the deadline', () => {
     const bounded = normalizeOptions({ jitter: 'none', baseDelay: 100, deadline: 1000 });
     expect(decide(facts({ elapsedMs: 800 }), bounded)).to.deep.equal({ retry: true, delayMs: 100 });
     expect(decide(facts({ elapsedMs: 900 }), bounded)).to.deep.equal({ retry: false, reason: 'deadline' });
-    expect(decide(facts({ retryAfter: '2' }), bounded)).to.deep.equal({ retry: false, reason: 'deadline' });
+    expect(decide(facts({ response: retryAfter('2') }), bounded)).to.deep.equal({ retry: false, reason: 'deadline' });
   });
 });

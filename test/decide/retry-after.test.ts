@@ -4,6 +4,12 @@ import { decide } from '../../lib/decide/decision.js';
 import { normalizeOptions } from '../../lib/decide/options.js';
 import { parseRetryAfter } from '../../lib/index.js';
 
+/** A 503 that carries `Retry-After: value`, as decide reads it. */
+const retryAfter = (value: unknown) => ({
+  status: 503,
+  headers: (name: string) => (name === 'retry-after' ? value : undefined),
+});
+
 const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
 
 describe('parseRetryAfter', () => {
@@ -46,7 +52,7 @@ describe('decide on a Retry-After too large to represent', () => {
       deadlineReached: false,
       retryable: true,
       bodyReplayable: true,
-      retryAfter: '9'.repeat(400),
+      response: retryAfter('9'.repeat(400)),
       previousDelay: undefined,
       elapsedMs: 0,
       wallNow: now,

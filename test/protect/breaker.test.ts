@@ -2,7 +2,7 @@ import type { InternalAxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
 import type sinon from 'sinon';
 import { CircuitBreaker } from '../../lib/index.js';
-import { originOf } from '../../lib/protect/breaker-options.js';
+import { originOf } from '../../lib/protect/origin.js';
 import { fakeTime, WALL_START } from '../fake-time.js';
 
 const KEY = 'http://api.test';

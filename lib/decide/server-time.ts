@@ -1,0 +1,199 @@
+import type { ResetFormat, ResetHeader } from '../types.js';
+import { parseRetryAfter } from './retry-after.js';
+
+/*
+ * What a response says about when to come back, read with one precedence (README, "What the
+ * server says about time"): the first of these that is present and well-formed wins.
+ *
+ *   1. Retry-After            RFC 9110 §10.2.3 (its own rules: parseRetryAfter)
+ *   2. retry-after-ms         milliseconds; sent and read by OpenAI's and Azure's SDKs
+ *   3. RateLimit              draft-ietf-httpapi-ratelimit-headers-10: a Structured Field List
+ *                             (RFC 8941) whose items carry r (remaining, required) and t
+ *                             (seconds until more quota); an item with r=0 and a t is a time
+ *   4. declared reset headers x-ratelimit-reset and ratelimit-reset by default, in the format
+ *                             the user declares (vendors disagree); read only when the quota is
+ *                             said to be spent: a 429, or the matching `…-remaining` header is 0,
+ *                             since GitHub and others send a reset time on every response
+ *
+ * A time from 2 to 4 that reads as a negative delay or as more than 50 years away is ignored
+ * (normal backoff): a client once waited "1792152901 seconds" by reading an epoch as a delay.
+ */
+
+export const RESET_FORMATS: readonly ResetFormat[] = ['delta-seconds', 'unix-seconds', 'unix-ms', 'http-date', 'auto'];
+
+export const DEFAULT_RESET_HEADERS: readonly ResetHeader[] = Object.freeze([
+  Object.freeze({ header: 'x-ratelimit-reset', format: 'auto' }),
+  Object.freeze({ header: 'ratelimit-reset', format: 'auto' }),
+]);
+
+/** Where a server's time was read. */
+export type ServerTimeSource = 'retry-after' | 'retry-after-ms' | 'ratelimit' | 'reset';
+
+export interface ServerTime {
+  /** How long from now, in ms; 0 means "now". */
+  readonly waitMs: number;
+  readonly source: ServerTimeSource;
+}
+
+/** A header by its lower-case name (an AxiosHeaders or a plain object). */
+export type HeaderReader = (name: string) => unknown;
+
+/** Reads headers as axios gives them: by lower-case name, else through `get` (any case). */
+export function headerReader(headers: unknown): HeaderReader {
+  const h = (typeof headers === 'object' && headers !== null ? headers : {}) as {
+    [name: string]: unknown;
+    get?: (name: string) => unknown;
+  };
+  return (name) => h[name] ?? (typeof h.get === 'function' ? (h.get(name) ?? undefined) : undefined);
+}
+
+/** 2024-01-01T00:00:00Z in Unix seconds: where `'auto'` starts reading a number as an epoch. */
+const AUTO_EPOCH_FROM = 1_704_067_200;
+const FIFTY_YEARS_MS = 50 * 365.25 * 24 * 3600 * 1000;
+const NUMBER = /^\d+(\.\d+)?$/;
+
+/** The server's time to come back, if a failed (or any) response gives one. */
+export function serverTime(
+  read: HeaderReader,
+  status: number | undefined,
+  resetHeaders: readonly ResetHeader[],
+  wallNow: number,
+): ServerTime | undefined {
+  const retryAfter = parseRetryAfter(first(read('retry-after')), wallNow);
+  if (retryAfter !== undefined) return { waitMs: retryAfter, source: 'retry-after' };
+  const ms = first(read('retry-after-ms'));
+  const inMs = typeof ms === 'string' && NUMBER.test(ms.trim()) ? plausible(Number(ms)) : undefined;
+  if (inMs !== undefined) return { waitMs: inMs, source: 'retry-after-ms' };
+  const quota = rateLimitWait(read('ratelimit'));
+  if (quota !== undefined) return { waitMs: quota, source: 'ratelimit' };
+  for (const { header, format } of resetHeaders) {
+    const name = header.toLowerCase();
+    const remaining = name.replace(/reset(-after)?$/, 'remaining');
+    const spent = status === 429 || (remaining !== name && String(first(read(remaining))).trim() === '0');
+    const wait = spent ? resetWait(first(read(name)), format, wallNow) : undefined;
+    if (wait !== undefined) return { waitMs: wait, source: 'reset' };
+  }
+  return undefined;
+}
+
+/** The server's own verdict: `x-should-retry` (OpenAI, Anthropic), else `stripe-should-retry`. */
+export function serverVerdict(read: HeaderReader): boolean | undefined {
+  for (const name of ['x-should-retry', 'stripe-should-retry']) {
+    const value = String(first(read(name)))
+      .trim()
+      .toLowerCase();
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+  }
+  return undefined;
+}
+
+/** A reset header's time as a wait in ms, or `undefined` when malformed or implausible. */
+export function resetWait(value: unknown, format: ResetFormat, wallNow: number): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (!NUMBER.test(text)) {
+    if (format !== 'http-date' && format !== 'auto') return undefined;
+    // Only an HTTP-date (a weekday first), not whatever else Date.parse would take.
+    return /^[A-Za-z]{3},? /.test(text) ? plausible(Date.parse(text) - wallNow) : undefined;
+  }
+  const n = Number(text);
+  switch (format) {
+    case 'delta-seconds':
+      return plausible(n * 1000);
+    case 'unix-seconds':
+      return plausible(n * 1000 - wallNow);
+    case 'unix-ms':
+      return plausible(n - wallNow);
+    case 'auto':
+      return plausible(n >= AUTO_EPOCH_FROM ? n * 1000 - wallNow : n * 1000);
+    default:
+      return undefined;
+  }
+}
+
+/** A wait the server may have meant: not negative, not NaN, not 50 years away. */
+function plausible(ms: number): number | undefined {
+  return ms >= 0 && ms <= FIFTY_YEARS_MS ? Math.ceil(ms) : undefined;
+}
+
+/** One value of a header that came more than once, as axios gives it (an array, or joined). */
+function first(value: unknown): unknown {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The wait a `RateLimit` field gives: the longest `t` of an item whose `r` is 0. The field is
+ * parsed as a Structured Field List (RFC 8941 §4.2.1); a field that does not parse, or an item
+ * without an integer `r`, is ignored, as the draft requires of malformed values.
+ */
+export function rateLimitWait(value: unknown): number | undefined {
+  const items = parseList(Array.isArray(value) ? value.join(',') : value);
+  let wait: number | undefined;
+  for (const params of items ?? []) {
+    const { r, t } = params;
+    if (r !== 0 || typeof t !== 'number' || !Number.isInteger(t) || t < 0) continue;
+    const ms = plausible(t * 1000);
+    if (ms !== undefined) wait = Math.max(wait ?? 0, ms);
+  }
+  return wait;
+}
+
+type Bare = number | string | boolean;
+
+const BARE: readonly [RegExp, (match: string) => Bare][] = [
+  [/"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"/y, (m) => m.slice(1, -1).replace(/\\(.)/g, '$1')],
+  [/-?\d{1,15}(\.\d{1,3})?(?![\d.])/y, Number],
+  [/[A-Za-z*][\w!#$%&'*+\-.^`|~:/]*/y, (m) => m],
+  [/\?[01]/y, (m) => m === '?1'],
+  [/:[A-Za-z0-9+/=]*:/y, (m) => m],
+];
+const KEY = /[a-z*][a-z0-9_\-.*]*/y;
+const OWS = /[ \t]*/y;
+
+/** The parameters of each item of a Structured Field List, or `undefined` if it does not parse. */
+function parseList(value: unknown): Record<string, Bare>[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  let at = 0;
+  const match = (pattern: RegExp): string | undefined => {
+    pattern.lastIndex = at;
+    const found = pattern.exec(text)?.[0];
+    if (found !== undefined) at += found.length;
+    return found;
+  };
+  const bare = (): Bare | undefined => {
+    for (const [pattern, read] of BARE) {
+      const found = match(pattern);
+      if (found !== undefined) return read(found);
+    }
+    return undefined;
+  };
+  const items: Record<string, Bare>[] = [];
+  while (at < text.length) {
+    // Inner lists carry no quota; anything else unparsable fails the whole field.
+    if (bare() === undefined) return undefined;
+    const params: Record<string, Bare> = {};
+    while (text[at] === ';') {
+      at++;
+      match(OWS);
+      const key = match(KEY);
+      if (key === undefined) return undefined;
+      let paramValue: Bare | undefined = true;
+      if (text[at] === '=') {
+        at++;
+        paramValue = bare();
+        if (paramValue === undefined) return undefined;
+      }
+      params[key] = paramValue;
+    }
+    items.push(params);
+    match(OWS);
+    if (at === text.length) break;
+    if (text[at] !== ',') return undefined;
+    at++;
+    match(OWS);
+    if (at === text.length) return undefined;
+  }
+  return items;
+}
