@@ -20,7 +20,7 @@ export type { PlannedAttempt, PolicyExplanation } from './decide/explain.js';
 export { explainPolicy } from './decide/explain.js';
 export { DEFAULTS } from './decide/options.js';
 export { parseRetryAfter } from './decide/retry-after.js';
-export { CircuitOpenError } from './errors.js';
+export { CircuitOpenError, RateLimitedError } from './errors.js';
 export type { BatchOptions, BatchReport } from './fn/batch.js';
 export { retryBatch } from './fn/batch.js';
 export type { RetryFnOptions } from './fn/retry-fn.js';
@@ -35,6 +35,8 @@ export type {
 export { CircuitBreaker } from './protect/breaker.js';
 export type { RetryBudgetOptions } from './protect/budget.js';
 export { RetryBudget } from './protect/budget.js';
+export type { CooldownOptions } from './protect/cooldown.js';
+export { Cooldown } from './protect/cooldown.js';
 export type {
   AttemptInfo,
   AttemptRecord,
@@ -44,12 +46,16 @@ export type {
   BudgetSnapshot,
   CircuitBreakerLike,
   CircuitSnapshot,
+  CooldownLike,
+  CooldownSnapshot,
   FailureContext,
   GiveUpContext,
   IdempotencyKeyOptions,
   JitterName,
   Logger,
   NormalizedRetryOptions,
+  ResetFormat,
+  ResetHeader,
   RetryBudgetLike,
   RetryEventContext,
   RetryOptions,

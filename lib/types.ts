@@ -40,10 +40,10 @@ export interface RetryBudgetLike {
   snapshot(): BudgetSnapshot;
 }
 
-/** How a declared reset header gives its time. @category Options */
+/** How a declared reset header gives its time. */
 export type ResetFormat = 'delta-seconds' | 'unix-seconds' | 'unix-ms' | 'http-date' | 'auto';
 
-/** A reset header and how to read it (option `resetHeaders`). @category Options */
+/** A reset header and how to read it (option `resetHeaders`). */
 export interface ResetHeader {
   /** The header's name (any case). */
   readonly header: string;

@@ -6,7 +6,9 @@ describe('public surface', () => {
     expect(Object.keys(rebound).sort()).to.deep.equal([
       'CircuitBreaker',
       'CircuitOpenError',
+      'Cooldown',
       'DEFAULTS',
+      'RateLimitedError',
       'RetryBudget',
       'attachRetry',
       'explainPolicy',

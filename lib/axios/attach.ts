@@ -133,13 +133,27 @@ function startTracking(config: InternalAxiosRequestConfig, scope: InstanceScope)
     key.methods.includes((config.method ?? 'get').toUpperCase()) &&
     !config.headers.has(key.header)
   ) {
-    config.headers.set(key.header, newIdempotencyKey(key));
+    const value = newIdempotencyKey(key);
+    config.headers.set(key.header, key.format === 'sf-string' ? sfString(value) : value);
   }
   const context = new RequestContext(options, scope, config, captureRequest(config));
   context.adapter = attemptAdapter(context, config.adapter);
   config.adapter = context.adapter;
   track(config, scope, context);
   return config;
+}
+
+/**
+ * A key as a Structured Field String (RFC 8941 §3.3.3): quoted, with `\` and `"` escaped. Only
+ * printable ASCII can be one.
+ */
+function sfString(key: string): string {
+  if (!/^[\x20-\x7e]*$/.test(key)) {
+    throw new TypeError(
+      `axios-rebound: idempotencyKey.generate must return printable ASCII for format 'sf-string', got ${JSON.stringify(key)}`,
+    );
+  }
+  return `"${key.replace(/[\\"]/g, '\\$&')}"`;
 }
 
 /** The response interceptor's success side; a fast-path first attempt only records its time. */

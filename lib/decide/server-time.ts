@@ -132,7 +132,7 @@ export function rateLimitWait(value: unknown): number | undefined {
   let wait: number | undefined;
   for (const params of items ?? []) {
     const { r, t } = params;
-    if (r !== 0 || typeof t !== 'number' || !Number.isInteger(t) || t < 0) continue;
+    if (r !== 0 || typeof t !== 'number' || t < 0) continue;
     const ms = plausible(t * 1000);
     if (ms !== undefined) wait = Math.max(wait ?? 0, ms);
   }
@@ -143,7 +143,8 @@ type Bare = number | string | boolean;
 
 const BARE: readonly [RegExp, (match: string) => Bare][] = [
   [/"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"/y, (m) => m.slice(1, -1).replace(/\\(.)/g, '$1')],
-  [/-?\d{1,15}(\.\d{1,3})?(?![\d.])/y, Number],
+  // An integer is a number; a decimal stays text, so that it is never taken for an integer r or t.
+  [/-?\d{1,15}(\.\d{1,3})?(?![\d.])/y, (m) => (m.includes('.') ? m : Number(m))],
   [/[A-Za-z*][\w!#$%&'*+\-.^`|~:/]*/y, (m) => m],
   [/\?[01]/y, (m) => m === '?1'],
   [/:[A-Za-z0-9+/=]*:/y, (m) => m],

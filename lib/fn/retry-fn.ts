@@ -86,15 +86,16 @@ export function withRetry<A extends unknown[], T>(
 
 /**
  * The policy of a function's calls: validated, with `budget: true` and `circuitBreaker: true`
- * standing for the protections shared by calls of the same name (see shared.ts).
+ * standing for the protections shared by calls of the same name (see shared.ts), and no
+ * cooldown (a cooldown is per origin: the interceptor's).
  */
 function fnPolicy(policy: Partial<RetryOptions>, name: string, signal: unknown): ValidatedRetryOptions {
   rejectUnknown('option', policy, [...OPTION_NAMES, ...Object.keys(CALL_CHECKS)]);
   checkAll('option', { name, signal }, CALL_CHECKS);
   const options = normalizeOptions(policy);
-  if (options.budget !== true && options.circuitBreaker !== true) return options;
   return Object.freeze({
     ...options,
+    cooldown: false,
     budget: options.budget === true ? budgetFor(name) : options.budget,
     circuitBreaker: options.circuitBreaker === true ? sharedBreaker() : options.circuitBreaker,
   });

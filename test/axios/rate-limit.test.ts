@@ -1,0 +1,297 @@
+import type { AxiosAdapter, AxiosInstance } from 'axios';
+import axios from 'axios';
+import { expect } from 'chai';
+import nock from 'nock';
+import type sinon from 'sinon';
+import type { RetryOptions } from '../../lib/index.js';
+import { attachRetry, CircuitBreaker, Cooldown, getRetryState, RateLimitedError } from '../../lib/index.js';
+import { drive, fakeClock, ORIGIN, outcome } from '../helpers.js';
+
+/**
+ * An attached instance whose `inFlight()` counts requests inside axios's own adapter: a request
+ * waiting for a cooldown (in our adapter, before axios's) is not in flight, so fake time may move.
+ */
+function rateLimited(options: Partial<RetryOptions> = {}) {
+  let inFlight = 0;
+  const http = axios.getAdapter('http');
+  const adapter: AxiosAdapter = async (config) => {
+    inFlight += 1;
+    try {
+      return await http(config);
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  const api = axios.create({ baseURL: ORIGIN, adapter });
+  const handle = attachRetry(api, { baseDelay: 10, jitter: 'none', ...options });
+  return { api, handle, inFlight: () => inFlight };
+}
+
+/** Scripts `method /x` to answer `replies` in order, noting the (fake) time and headers of each request. */
+function script(replies: [number, Record<string, string>?][], method: 'get' | 'post' = 'get') {
+  const arrivals: { at: number; headers: Record<string, string | string[] | undefined> }[] = [];
+  for (const [status, headers] of replies) {
+    nock(ORIGIN)
+      .intercept('/x', method.toUpperCase())
+      .reply(function () {
+        arrivals.push({ at: Date.now(), headers: this.req.headers });
+        return [status, '', headers ?? {}];
+      });
+  }
+  return arrivals;
+}
+
+const gaps = (arrivals: { at: number }[]) => arrivals.slice(1).map((a, i) => a.at - (arrivals[i]?.at ?? 0));
+
+async function run(api: AxiosInstance, inFlight: () => number, clock: sinon.SinonFakeTimers, method = 'get') {
+  return drive(clock, api.request({ url: '/x', method }), () => inFlight() === 0);
+}
+
+describe('rate limits and conflicts (nock, fake timers)', () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = fakeClock();
+    // A wall clock of today, so that a reset given as an epoch reads as one.
+    clock.setSystemTime(Date.UTC(2026, 11, 1));
+  });
+  afterEach(() => {
+    clock.restore();
+    nock.cleanAll();
+  });
+
+  describe('server times besides Retry-After', () => {
+    it('waits retry-after-ms, spread at most 20% above it', async () => {
+      const arrivals = script([[429, { 'retry-after-ms': '1500' }], [200]]);
+      const { api, inFlight } = rateLimited();
+      expect((await run(api, inFlight, clock)).value?.status).to.equal(200);
+      expect(gaps(arrivals)[0]).to.be.within(1500, 1800);
+    });
+
+    it('waits the t of a spent RateLimit policy', async () => {
+      const arrivals = script([[429, { RateLimit: '"burst";r=3;t=1, "daily";r=0;t=4' }], [200]]);
+      const { api, inFlight } = rateLimited();
+      await run(api, inFlight, clock);
+      expect(gaps(arrivals)[0]).to.be.within(4000, 4800);
+    });
+
+    it('waits for a 429 x-ratelimit-reset given as Unix seconds (auto)', async () => {
+      const reset = String(Math.ceil(Date.now() / 1000) + 3);
+      const arrivals = script([[429, { 'x-ratelimit-reset': reset }], [200]]);
+      const { api, inFlight } = rateLimited();
+      await run(api, inFlight, clock);
+      expect(gaps(arrivals)[0]).to.be.within(3000, 3600);
+    });
+
+    it('ignores an epoch declared as delta-seconds (56 years): normal backoff, never that wait', async () => {
+      const reset = String(Math.ceil(Date.now() / 1000) + 3);
+      const arrivals = script([[429, { 'x-ratelimit-reset': reset }], [200]]);
+      const { api, inFlight } = rateLimited({
+        resetHeaders: [{ header: 'X-RateLimit-Reset', format: 'delta-seconds' }],
+        cooldown: false,
+      });
+      await run(api, inFlight, clock);
+      expect(gaps(arrivals)).to.deep.equal([10]);
+    });
+
+    it('gives up at once on a server time past maxRetryAfter, whichever header says it', async () => {
+      for (const headers of [{ 'retry-after-ms': '90000' }, { RateLimit: 'q;r=0;t=90' }]) {
+        const arrivals = script([[429, headers]]);
+        const { api, inFlight } = rateLimited({ cooldown: false });
+        const { error } = await run(api, inFlight, clock);
+        expect(getRetryState(error)?.stopReason, JSON.stringify(headers)).to.equal('retry-after-too-long');
+        expect(arrivals).to.have.length(1);
+      }
+    });
+
+    it('reads none of them with respectRetryAfter: false', async () => {
+      const arrivals = script([[429, { 'retry-after-ms': '5000' }], [200]]);
+      const { api, handle, inFlight } = rateLimited({ respectRetryAfter: false });
+      await run(api, inFlight, clock);
+      expect(gaps(arrivals)).to.deep.equal([10]);
+      expect(handle.stats().cooldown?.origins).to.deep.equal({});
+    });
+  });
+
+  describe("the server's verdict", () => {
+    it('x-should-retry: false stops at once with server-declined', async () => {
+      const arrivals = script([[503, { 'x-should-retry': 'false' }]]);
+      const { api, handle, inFlight } = rateLimited();
+      const { error } = await run(api, inFlight, clock);
+      expect(getRetryState(error)?.stopReason).to.equal('server-declined');
+      expect(arrivals).to.have.length(1);
+      expect(handle.stats().giveUps).to.deep.equal({ 'server-declined': 1 });
+    });
+
+    it('Stripe-Should-Retry: false stops too, even when shouldRetry says yes', async () => {
+      const arrivals = script([[503, { 'Stripe-Should-Retry': 'false' }]]);
+      const { api, inFlight } = rateLimited({ shouldRetry: () => true });
+      const { error } = await run(api, inFlight, clock);
+      expect(getRetryState(error)?.stopReason).to.equal('server-declined');
+      expect(arrivals).to.have.length(1);
+    });
+
+    it('x-should-retry: true retries a status not in statusCodes', async () => {
+      const arrivals = script([[404, { 'x-should-retry': 'true' }], [200]]);
+      const { api, inFlight } = rateLimited();
+      expect((await run(api, inFlight, clock)).value?.status).to.equal(200);
+      expect(arrivals).to.have.length(2);
+    });
+
+    it('x-should-retry: true never resends a POST without a key, nor a 400', async () => {
+      const post = script([[503, { 'x-should-retry': 'true' }]], 'post');
+      const first = rateLimited();
+      expect(getRetryState((await run(first.api, first.inFlight, clock, 'post')).error)?.stopReason).to.equal(
+        'not-retryable',
+      );
+      expect(post).to.have.length(1);
+      const bad = script([[400, { 'x-should-retry': 'true' }]]);
+      const second = rateLimited({ statusCodes: [400, 503] });
+      expect(getRetryState((await run(second.api, second.inFlight, clock)).error)?.stopReason).to.equal(
+        'not-retryable',
+      );
+      expect(bad).to.have.length(1);
+    });
+
+    it('is ignored with respectShouldRetry: false', async () => {
+      const arrivals = script([[503, { 'x-should-retry': 'false' }], [200]]);
+      const { api, inFlight } = rateLimited({ respectShouldRetry: false });
+      expect((await run(api, inFlight, clock)).value?.status).to.equal(200);
+      expect(arrivals).to.have.length(2);
+    });
+  });
+
+  describe('idempotency conflicts (IETF Idempotency-Key draft)', () => {
+    const keyed = { idempotencyKey: { generate: () => 'key-1' } };
+
+    it('retries a keyed POST that got 409 (still processing), with the same key, after the server time', async () => {
+      const arrivals = script([[409, { 'Retry-After': '1' }], [201]], 'post');
+      const { api, inFlight } = rateLimited(keyed);
+      expect((await run(api, inFlight, clock, 'post')).value?.status).to.equal(201);
+      expect(arrivals.map((a) => a.headers['idempotency-key'])).to.deep.equal(['key-1', 'key-1']);
+      expect(gaps(arrivals)[0]).to.be.within(1000, 1200);
+    });
+
+    it('does not retry a 409 without a key', async () => {
+      const arrivals = script([[409], [200]]);
+      const { api, inFlight } = rateLimited();
+      expect(getRetryState((await run(api, inFlight, clock)).error)?.stopReason).to.equal('not-retryable');
+      expect(arrivals).to.have.length(1);
+      nock.cleanAll();
+    });
+
+    it('ends a keyed 422 with idempotency-key-mismatch, whatever shouldRetry or x-should-retry say', async () => {
+      const arrivals = script([[422, { 'x-should-retry': 'true' }]], 'post');
+      const { api, inFlight } = rateLimited({ ...keyed, statusCodes: [422], shouldRetry: () => true });
+      const { error } = await run(api, inFlight, clock, 'post');
+      expect(getRetryState(error)?.stopReason).to.equal('idempotency-key-mismatch');
+      expect(arrivals).to.have.length(1);
+    });
+
+    it('retries a 413 only when it carries a Retry-After', async () => {
+      const temporary = script([[413, { 'Retry-After': '2' }], [200]]);
+      const first = rateLimited();
+      expect((await run(first.api, first.inFlight, clock)).value?.status).to.equal(200);
+      expect(gaps(temporary)[0]).to.be.within(2000, 2400);
+      const permanent = script([[413], [200]]);
+      const second = rateLimited({ statusCodes: [413, 503] });
+      expect(getRetryState((await run(second.api, second.inFlight, clock)).error)?.stopReason).to.equal(
+        'not-retryable',
+      );
+      expect(permanent).to.have.length(1);
+    });
+
+    it("sends the key as a Structured Field String with format: 'sf-string', the same on each attempt", async () => {
+      const arrivals = script([[503], [201]], 'post');
+      const { api, inFlight } = rateLimited({
+        idempotencyKey: { format: 'sf-string', generate: () => 'a"b\\c' },
+      });
+      expect((await run(api, inFlight, clock, 'post')).value?.status).to.equal(201);
+      expect(arrivals.map((a) => a.headers['idempotency-key'])).to.deep.equal(['"a\\"b\\\\c"', '"a\\"b\\\\c"']);
+    });
+
+    it("refuses a generated key that is not printable ASCII under 'sf-string', sending nothing", async () => {
+      const arrivals = script([[201]], 'post');
+      const { api, inFlight } = rateLimited({ idempotencyKey: { format: 'sf-string', generate: () => 'clé' } });
+      const { error } = await run(api, inFlight, clock, 'post');
+      expect(error).to.be.instanceOf(TypeError).with.property('message').that.contains('printable ASCII');
+      expect(arrivals).to.have.length(0);
+    });
+  });
+
+  describe('the cooldown per origin', () => {
+    it('makes a new request to a cooling origin wait until the time, spread at most max(50 ms, 20%) after', async () => {
+      const arrivals = script([[429, { 'retry-after-ms': '1000' }]]);
+      const { api, handle, inFlight } = rateLimited({ retries: 0 });
+      await run(api, inFlight, clock);
+      const sentAt = Date.now();
+      script([[200]]);
+      const later = await run(api, inFlight, clock);
+      expect(later.value?.status).to.equal(200);
+      const waited = Date.now() - sentAt;
+      expect(waited).to.be.within(1000 - (sentAt - (arrivals[0]?.at ?? 0)), 1200);
+      expect(handle.stats().cooldown).to.include({ waited: 1, failedFast: 0 });
+    });
+
+    it('fails fast with ERR_RATE_LIMITED when the wait does not fit maxRetryAfter, sending nothing', async () => {
+      script([[429, { 'retry-after-ms': '5000' }]]);
+      const { api, handle, inFlight } = rateLimited({ retries: 0, maxRetryAfter: 10_000 });
+      await run(api, inFlight, clock);
+      const scope = nock(ORIGIN).get('/x').reply(200);
+      const { error } = await outcome(api.get('/x', { retry: { maxRetryAfter: 1000 } }));
+      expect(error).to.be.instanceOf(RateLimitedError);
+      expect(error).to.include({ code: 'ERR_RATE_LIMITED' });
+      expect((error as RateLimitedError).retryAfterMs).to.be.within(4900, 6000);
+      expect((error as RateLimitedError).config?.url).to.equal('/x');
+      expect(getRetryState(error)?.stopReason).to.equal('rate-limited');
+      expect(scope.isDone()).to.equal(false);
+      expect(handle.stats()).to.deep.include({ giveUps: { 'retries-exhausted': 1, 'rate-limited': 1 } });
+      expect(handle.stats().cooldown?.failedFast).to.equal(1);
+    });
+
+    it('shows cooling origins in stats, and forgets them once their time has passed', async () => {
+      script([[503, { 'Retry-After': '3' }]]);
+      const { api, handle, inFlight } = rateLimited({ retries: 0 });
+      await run(api, inFlight, clock);
+      expect(handle.stats().cooldown?.origins[ORIGIN]).to.be.within(2900, 3000);
+      await clock.tickAsync(3000);
+      expect(handle.stats().cooldown?.origins).to.deep.equal({});
+    });
+
+    it('is never a circuit breaker failure: 429s that start a cooldown do not open the circuit', async () => {
+      const breaker = new CircuitBreaker({ failureThreshold: 2 });
+      const { api, inFlight } = rateLimited({ retries: 0, circuitBreaker: breaker, cooldown: new Cooldown() });
+      for (let i = 0; i < 3; i++) {
+        script([[429, { 'retry-after-ms': '100' }]]);
+        await run(api, inFlight, clock);
+        await clock.tickAsync(200);
+      }
+      expect(breaker.snapshot()).to.deep.equal({});
+    });
+
+    it('starts with a success whose RateLimit field says the quota is spent', async () => {
+      script([[200, { RateLimit: '"default";r=0;t=2' }]]);
+      const { api, handle, inFlight } = rateLimited({ retries: 0 });
+      await run(api, inFlight, clock);
+      expect(handle.stats().cooldown?.origins[ORIGIN]).to.be.within(1900, 2000);
+    });
+  });
+
+  describe('validation', () => {
+    it('names a bad resetHeaders, cooldown or idempotencyKey.format', () => {
+      const api = axios.create();
+      expect(() => attachRetry(api, { resetHeaders: [{ header: 'x', format: 'epoch' as never }] })).to.throw(
+        TypeError,
+        /option "resetHeaders" must be an array of \{ header, format \} with format one of 'delta-seconds'/,
+      );
+      expect(() => attachRetry(api, { cooldown: 'yes' as never })).to.throw(
+        TypeError,
+        'option "cooldown" must be a boolean or a Cooldown',
+      );
+      expect(() => attachRetry(api, { idempotencyKey: { format: 'quoted' as never } })).to.throw(
+        TypeError,
+        "option \"idempotencyKey.format\" must be one of 'token', 'sf-string'",
+      );
+      expect(() => new Cooldown({ maxOrigins: 0 })).to.throw(TypeError, 'Cooldown option "maxOrigins"');
+    });
+  });
+});
