@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- overhead|memory|flaky|outage|herd|batch ...] [--rounds N] [--quick]
+ * npm run bench [-- overhead|memory|flaky|outage|herd|batch|ratelimit ...] [--rounds N] [--quick]
  * Runs the named steps (all by default), prints their tables and writes bench/RESULTS.md.
  */
 import { parseArgs } from 'node:util';
@@ -9,6 +9,7 @@ import { herd } from './herd.js';
 import { memory } from './memory.js';
 import { outage } from './outage.js';
 import { overhead } from './overhead.js';
+import { ratelimit } from './ratelimit.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -24,6 +25,9 @@ const steps: Record<string, () => Promise<string>> = {
   outage: () => outage({ rounds: Math.min(rounds, 3) }),
   herd: () => herd({ runs: quick ? 20 : 100 }),
   batch: () => batch({ rounds: quick ? 1 : 3 }),
+  // One round unless --rounds says otherwise: a round takes about 4 minutes (5 clients × 3 modes).
+  ratelimit: () =>
+    ratelimit({ rounds: values.rounds ? rounds : 1, perCaller: quick ? 2 : 10, capMs: quick ? 5000 : 30_000 }),
 };
 const chosen = positionals.length ? positionals : Object.keys(steps);
 for (const name of chosen) {
