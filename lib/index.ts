@@ -48,6 +48,7 @@ export type {
   CircuitSnapshot,
   CooldownLike,
   CooldownSnapshot,
+  CooldownWait,
   FailureContext,
   GiveUpContext,
   IdempotencyKeyOptions,

@@ -64,13 +64,19 @@ export interface CooldownSnapshot {
   failedFast: number;
 }
 
+/** How long a request must wait for a cooldown: what is left of it, and that plus a spread. */
+export interface CooldownWait {
+  readonly leftMs: number;
+  readonly waitMs: number;
+}
+
 /** What a policy uses of a cooldown: `Cooldown` is one. */
 export interface CooldownLike {
   /** Whether any key may be cooling down (checked before a key is computed). */
   readonly active: boolean;
   keyOf(config: InternalAxiosRequestConfig): string;
   coolDown(key: string, waitMs: number): void;
-  waitFor(key: string): number;
+  waitFor(key: string): CooldownWait | undefined;
   count(outcome: 'waited' | 'failed-fast'): void;
   snapshot(): CooldownSnapshot;
 }

@@ -153,8 +153,9 @@ async function sendAttempt(
     context.scope.attempts += 1;
     context.recordAttempt(outcome, startedMono);
     const response = 'response' in outcome ? outcome.response : (outcome.error as AxiosError | undefined)?.response;
-    // A rate limit says nothing of the service's health: the breaker does not count it.
-    const rateLimited = startCooldown(options, config, response) && !('response' in outcome);
+    // A 429 that starts a cooldown says nothing of the service's health: the breaker does not
+    // count it (a 503 it does, with or without a time to come back).
+    const rateLimited = startCooldown(options, config, response) && response?.status === 429;
     const breaker = options.circuitBreaker;
     if (breaker && context.circuitKey !== undefined) {
       context.scope.report(

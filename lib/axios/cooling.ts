@@ -15,11 +15,10 @@ import type { RequestContext } from './context.js';
 /**
  * Starts (or lengthens) the cooldown of the response's origin when the response says when to
  * come back: a 429 or 503 with a server time, or any other response whose `RateLimit` field
- * says the quota is spent. `true` when it did (the breaker then does not count the response:
- * a rate limit says nothing of the service's health).
+ * says the quota is spent. `true` when it did.
  */
 export function startCooldown(
-  options: Pick<NormalizedRetryOptions, 'cooldown' | 'respectRetryAfter' | 'resetHeaders'>,
+  options: Pick<NormalizedRetryOptions, 'cooldown' | 'respectRetryAfter' | 'resetHeaders' | 'maxRetryAfter'>,
   config: InternalAxiosRequestConfig,
   response: AxiosResponse | undefined,
 ): boolean {
@@ -37,7 +36,9 @@ export function startCooldown(
       waitMs = field === undefined ? undefined : rateLimitWait(field);
     }
     if (!waitMs) return false;
-    cooldown.coolDown(cooldown.keyOf(config), waitMs);
+    // Never longer than `maxRetryAfter` (nor Infinity): a server time past it ends the call that
+    // got it, and one response must not close an origin for good; after it, a request asks again.
+    cooldown.coolDown(cooldown.keyOf(config), Math.min(waitMs, options.maxRetryAfter));
     return true;
   } catch (error) {
     // A key function (or an adapter's headers) that throws: the attempt's outcome stands, and
@@ -59,7 +60,8 @@ export async function awaitCooldown(
 ): Promise<void> {
   const { options } = context;
   const { cooldown, deadline } = options;
-  if (cooldown === false || !cooldown.active) return;
+  // respectRetryAfter: false reads no server time, so it heeds none either.
+  if (cooldown === false || !options.respectRetryAfter || !cooldown.active) return;
   let key: string;
   try {
     key = cooldown.keyOf(config);
@@ -69,18 +71,22 @@ export async function awaitCooldown(
     context.scope.settle(context, 'hook-error');
     throw error;
   }
-  const waitMs = cooldown.waitFor(key);
-  if (waitMs <= 0) return;
-  const left = deadline === undefined ? Infinity : deadline - (monotonicNow() - context.startedMono);
-  if (waitMs > options.maxRetryAfter || waitMs >= left) {
-    cooldown.count('failed-fast');
-    context.notSent = 'rate-limited';
-    throw owned(new RateLimitedError(waitMs, config));
+  // Looked at again after each wait: another response may have lengthened the cooldown meanwhile.
+  for (let waited = false; ; waited = true) {
+    const wait = cooldown.waitFor(key);
+    if (!wait) return;
+    // What fits is judged on the server's time, as for a retry; the spread only comes after it.
+    const left = deadline === undefined ? Infinity : deadline - (monotonicNow() - context.startedMono);
+    if (wait.leftMs > options.maxRetryAfter || wait.waitMs >= left) {
+      cooldown.count('failed-fast');
+      context.notSent = 'rate-limited';
+      throw owned(new RateLimitedError(wait.leftMs, config));
+    }
+    if (!waited) cooldown.count('waited');
+    await sleep(wait.waitMs, context.abort, () => {
+      // The retry loop ends the call with a CanceledError of its own, as for any abort.
+      context.notSent = 'aborted';
+      return owned(canceledError(undefined, config));
+    });
   }
-  cooldown.count('waited');
-  await sleep(waitMs, context.abort, () => {
-    // The retry loop ends the call with a CanceledError of its own, as for any abort.
-    context.notSent = 'aborted';
-    return owned(canceledError(undefined, config));
-  });
 }

@@ -56,6 +56,8 @@ async function retryUntilDone(
     // Not sent (refused by the circuit or the cooldown, no time left): the call ends with the
     // last failure it really had, if any.
     if (context.notSent) return giveUp(context, state.attempt ? lastSent : error, config, context.notSent);
+    // A key function of the user's threw before an attempt: the call has ended with its error.
+    if (context.settled) return giveUp(context, error, config, context.state.stopReason ?? 'hook-error');
     if (!config) return giveUp(context, error, undefined, 'not-retryable');
     // Nothing was sent: a request interceptor that runs after ours failed the call.
     if (state.attempt === 0) return giveUp(context, error, config, 'not-retryable');

@@ -83,7 +83,9 @@ const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
       : `an array of { header, format } with format ${resetFormat(undefined)}`,
   respectShouldRetry: boolean,
   cooldown: (v) =>
-    typeof v === 'boolean' || has(v, 'keyOf', 'coolDown', 'waitFor', 'count') ? undefined : 'a boolean or a Cooldown',
+    typeof v === 'boolean' || (has(v, 'keyOf', 'coolDown', 'waitFor', 'count', 'snapshot') && 'active' in (v as object))
+      ? undefined
+      : 'a boolean or a Cooldown',
   idempotencyKey: (v) => (typeof v === 'boolean' || isPlainObject(v) ? undefined : 'a boolean or an object'),
   shouldRetry: hook,
   onRetry: hook,

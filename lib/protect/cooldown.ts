@@ -1,7 +1,7 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { monotonicNow, nonDecreasing } from '../clock.js';
 import { atLeast, checkAll, fn, rejectUnknown } from '../decide/validate.js';
-import type { CooldownLike, CooldownSnapshot } from '../types.js';
+import type { CooldownLike, CooldownSnapshot, CooldownWait } from '../types.js';
 import { originOf } from './origin.js';
 
 /** @category Protections */
@@ -77,7 +77,7 @@ export class Cooldown implements CooldownLike {
 
   /** The server said: not before `waitMs` from now. Only ever lengthens a cooldown. */
   coolDown(key: string, waitMs: number): void {
-    if (!(waitMs > 0)) return;
+    if (!(waitMs > 0 && waitMs < Infinity)) return;
     const now = this.#now();
     const until = now + waitMs;
     const current = this.#entries.get(key);
@@ -92,19 +92,20 @@ export class Cooldown implements CooldownLike {
   }
 
   /**
-   * How long a request to `key` must wait before it is sent, spread after the end of the
-   * cooldown by `random` (up to 20 % of its span, over no less than 50 ms); 0 when the key is
-   * not cooling down.
+   * When `key` is cooling down: what is left of its cooldown (`leftMs`, the server's time) and
+   * how long a request must wait before it is sent (`waitMs`: spread after the end by `random`,
+   * up to 20 % of the cooldown, over no less than 50 ms). `undefined` when it is not.
    */
-  waitFor(key: string, random: () => number = Math.random): number {
+  waitFor(key: string, random: () => number = Math.random): CooldownWait | undefined {
     const entry = this.#entries.get(key);
-    if (!entry) return 0;
+    if (!entry) return undefined;
     const left = entry.until - this.#now();
     if (left <= 0) {
       this.#entries.delete(key);
-      return 0;
+      return undefined;
     }
-    return Math.ceil(left + random() * Math.max(MIN_SPREAD_MS, entry.span * SPREAD));
+    const leftMs = Math.ceil(left);
+    return { leftMs, waitMs: Math.ceil(left + random() * Math.max(MIN_SPREAD_MS, entry.span * SPREAD)) };
   }
 
   /** Counts a request that waited for a cooldown, or that failed fast because it could not. */

@@ -268,6 +268,84 @@ describe('rate limits and conflicts (nock, fake timers)', () => {
       expect(breaker.snapshot()).to.deep.equal({});
     });
 
+    it('never cools an origin longer than maxRetryAfter, however far (or unrepresentable) the server time', async () => {
+      for (const retryAfter of ['9'.repeat(400), '4000000000']) {
+        script([[503, { 'Retry-After': retryAfter }]]);
+        const { api, handle, inFlight } = rateLimited({ maxRetryAfter: 5000 });
+        const { error } = await run(api, inFlight, clock);
+        expect(getRetryState(error)?.stopReason).to.equal('retry-after-too-long');
+        expect(handle.stats().cooldown?.origins[ORIGIN]).to.be.within(1, 5000);
+        await clock.tickAsync(5000);
+        expect(handle.stats().cooldown?.origins).to.deep.equal({});
+      }
+    });
+
+    it('looks at the cooldown again after a wait: a cooldown lengthened meanwhile is waited for too', async () => {
+      const cooldown = new Cooldown();
+      cooldown.coolDown(ORIGIN, 1000);
+      const arrivals = script([[200]]);
+      const { api, inFlight } = rateLimited({ cooldown });
+      const start = Date.now();
+      setTimeout(() => cooldown.coolDown(ORIGIN, 5000), 500);
+      expect((await run(api, inFlight, clock)).value?.status).to.equal(200);
+      expect((arrivals[0]?.at ?? 0) - start).to.be.within(5500, 6600);
+    });
+
+    it('decides between waiting and failing fast on the server time, not on the random spread', async () => {
+      const cooldown = new Cooldown();
+      const { api, inFlight } = rateLimited({ cooldown, maxRetryAfter: 60_000 });
+      for (let i = 0; i < 10; i++) {
+        cooldown.coolDown(ORIGIN, 58_000);
+        script([[200]]);
+        expect((await run(api, inFlight, clock)).value?.status, `request ${i}`).to.equal(200);
+      }
+      expect(cooldown.snapshot()).to.include({ waited: 10, failedFast: 0 });
+    });
+
+    it('is not heeded by a request with respectRetryAfter: false', async () => {
+      const cooldown = new Cooldown();
+      cooldown.coolDown(ORIGIN, 30_000);
+      const arrivals = script([[200]]);
+      const { api } = rateLimited({ cooldown });
+      expect((await api.get('/x', { retry: { respectRetryAfter: false } })).status).to.equal(200);
+      expect(arrivals).to.have.length(1);
+    });
+
+    it('ends a replay whose cooldown key function throws with hook-error, in the story and the stats alike', async () => {
+      let calls = 0;
+      const cooldown = new Cooldown({
+        key: () => {
+          calls += 1;
+          if (calls > 1) throw new Error('key failed');
+          return ORIGIN;
+        },
+      });
+      script([[429, { 'retry-after-ms': '100' }]]);
+      const { api, handle, inFlight } = rateLimited({ cooldown });
+      // Another origin cooling keeps the cooldown active, so the replay asks for its key.
+      cooldown.coolDown('http://other.test', 60_000);
+      const { error } = await run(api, inFlight, clock);
+      expect(error).to.have.property('message', 'key failed');
+      expect(getRetryState(error)?.stopReason).to.equal('hook-error');
+      expect(handle.stats().giveUps).to.deep.equal({ 'hook-error': 1 });
+    });
+
+    it('counts a 503 with a server time as a breaker failure, and a 429 with one not', async () => {
+      for (const [status, opens] of [
+        [503, true],
+        [429, false],
+      ] as const) {
+        const breaker = new CircuitBreaker({ failureThreshold: 2 });
+        const { api, inFlight } = rateLimited({ retries: 0, circuitBreaker: breaker });
+        for (let i = 0; i < 2; i++) {
+          script([[status, { 'retry-after-ms': '100' }]]);
+          await run(api, inFlight, clock);
+          await clock.tickAsync(200);
+        }
+        expect(breaker.snapshot()[ORIGIN]?.state, String(status)).to.equal(opens ? 'open' : undefined);
+      }
+    });
+
     it('starts with a success whose RateLimit field says the quota is spent', async () => {
       script([[200, { RateLimit: '"default";r=0;t=2' }]]);
       const { api, handle, inFlight } = rateLimited({ retries: 0 });
@@ -292,6 +370,15 @@ describe('rate limits and conflicts (nock, fake timers)', () => {
         "option \"idempotencyKey.format\" must be one of 'token', 'sf-string'",
       );
       expect(() => new Cooldown({ maxOrigins: 0 })).to.throw(TypeError, 'Cooldown option "maxOrigins"');
+      const { active: _active, ...withoutActive } = {
+        active: false,
+        keyOf: () => '',
+        coolDown() {},
+        waitFor: () => undefined,
+        count() {},
+        snapshot: () => ({ origins: {}, waited: 0, failedFast: 0 }),
+      };
+      expect(() => attachRetry(api, { cooldown: withoutActive as never })).to.throw(TypeError, '"cooldown"');
     });
   });
 });
