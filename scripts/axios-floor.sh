@@ -15,7 +15,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 
 # The tests that talk to real sockets, where axios's own adapter code runs; optional ones are
 # used when present. Then the consumers of the packed package.
-socket_tests=(test/axios/real-server.test.ts test/axios/faults.test.ts test/axios/adapters.test.ts)
+socket_tests=(test/axios/real-server.test.ts test/axios/faults.test.ts test/axios/adapters.test.ts test/axios/cooldown-real.test.ts test/axios/rate-limit.test.ts)
 package_tests=(test/package.test.ts)
 # Bounds, so a hung install or a leaked socket fails the run instead of stalling CI. (timeout's
 # --foreground keeps Ctrl-C working when a person runs this.)
