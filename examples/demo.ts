@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import axios, { isAxiosError } from 'axios';
+import { nearestName } from '../lib/decide/validate.js';
 import type { AttemptRecord, RetryOptions, ValidatedRetryOptions } from '../lib/index.js';
 import { attachRetry, DEFAULTS, explainPolicy, getRetryState, parseRetryAfter } from '../lib/index.js';
 
@@ -280,19 +281,6 @@ else await run();
 
 /** ` (did you mean --x?)` for a flag within two edits of a known one. */
 function nearest(name: string): string {
-  const near = [...FLAGS.keys()].find((known) => distance(known, name.toLowerCase()) <= 2);
+  const near = nearestName(name, FLAGS.keys());
   return near ? ` (did you mean --${near}?)` : '';
-}
-
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

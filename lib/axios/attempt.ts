@@ -215,15 +215,7 @@ function admit(context: RequestContext, config: InternalAxiosRequestConfig): boo
   const { options, scope } = context;
   const breaker = options.circuitBreaker;
   if (!breaker) return false;
-  try {
-    context.circuitKey ??= breaker.keyOf(config);
-  } catch (error) {
-    // The user's key function threw: the call ends with its error, counted here (an error
-    // that is not an object cannot lead back to the call).
-    context.state.stopReason = 'hook-error';
-    scope.settle(context, 'hook-error');
-    throw error;
-  }
+  context.circuitKey ??= context.userKey(() => breaker.keyOf(config));
   const admission = admitAttempt(breaker, context.circuitKey, (t) => scope.report(t, options));
   if (admission.allowed) return admission.probe;
   context.notSent = 'circuit-open';

@@ -55,6 +55,21 @@ export class RequestContext {
     if (idempotencyKey !== undefined) this.state.idempotencyKey = idempotencyKey;
   }
 
+  /**
+   * Runs a key function of the user's (a breaker's or a cooldown's) before an attempt. If it
+   * throws, the call ends with its error, counted here (an error that is not an object cannot
+   * lead back to the call): `'hook-error'`.
+   */
+  userKey(keyOf: () => string): string {
+    try {
+      return keyOf();
+    } catch (error) {
+      this.state.stopReason = 'hook-error';
+      this.scope.settle(this, 'hook-error');
+      throw error;
+    }
+  }
+
   /** Records an attempt that has ended, with its duration on the monotonic clock. */
   recordAttempt(outcome: Outcome, startedMono: number): void {
     const record = 'response' in outcome ? { status: outcome.response.status } : describeFailure(outcome.error);

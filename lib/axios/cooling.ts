@@ -62,15 +62,7 @@ export async function awaitCooldown(
   const { cooldown, deadline } = options;
   // respectRetryAfter: false reads no server time, so it heeds none either.
   if (cooldown === false || !options.respectRetryAfter || !cooldown.active) return;
-  let key: string;
-  try {
-    key = cooldown.keyOf(config);
-  } catch (error) {
-    // The user's key function threw: the call ends with its error, as the breaker's would.
-    context.state.stopReason = 'hook-error';
-    context.scope.settle(context, 'hook-error');
-    throw error;
-  }
+  const key = context.userKey(() => cooldown.keyOf(config));
   // Looked at again after each wait: another response may have lengthened the cooldown meanwhile.
   for (let waited = false; ; waited = true) {
     const wait = cooldown.waitFor(key);

@@ -26,7 +26,7 @@ export function rejectUnknown(owner: string, given: object, known: readonly stri
   for (const key of Object.keys(given)) {
     // `known.includes`, not `in`: `__proto__` or `constructor` must not find Object.prototype's members.
     if (known.includes(key)) continue;
-    const near = known.find((name) => distance(name.toLowerCase(), key.toLowerCase()) <= 2);
+    const near = nearestName(key, known);
     const hint = near ? ` (did you mean "${prefix}${near}"?)` : '';
     throw new TypeError(`axios-rebound: unknown ${owner} "${prefix}${key}"${hint}`);
   }
@@ -56,6 +56,12 @@ export const optional =
     const problem = v === undefined ? undefined : check(v);
     return problem && `${problem} or undefined`;
   };
+
+/** The first of `known` within two edits of `name` (any case): what "did you mean" offers. */
+export function nearestName(name: string, known: Iterable<string>): string | undefined {
+  for (const candidate of known) if (distance(candidate.toLowerCase(), name.toLowerCase()) <= 2) return candidate;
+  return undefined;
+}
 
 /** Levenshtein distance, for "did you mean". */
 function distance(a: string, b: string): number {
