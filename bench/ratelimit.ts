@@ -37,7 +37,7 @@ interface Client {
   build: (defaults: CreateAxiosDefaults) => AxiosInstance;
 }
 
-const CLIENTS: readonly Client[] = [
+export const CLIENTS: readonly Client[] = [
   {
     name: 'axios-rebound (defaults, retries 10)',
     build: (defaults) => {
@@ -109,7 +109,7 @@ function why(error: unknown): string {
 const aborted = (signal: AbortSignal) =>
   new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 
-async function runOnce(mode: Mode, client: Client, perCaller: number, capMs: number): Promise<RateLimitRun> {
+export async function runOnce(mode: Mode, client: Client, perCaller: number, capMs: number): Promise<RateLimitRun> {
   const args = ['--mode', mode, '--rate', String(SCENARIO.rate), '--burst', String(SCENARIO.burst)];
   // Plain JavaScript: the child needs none of the parent's flags (tsx, --expose-gc).
   const child = fork(new URL('./ratelimit-server.mjs', import.meta.url), args, { execArgv: [] });

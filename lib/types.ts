@@ -56,7 +56,7 @@ export interface ResetHeader {
 
 /** A cooldown, as `stats()` shows it. */
 export interface CooldownSnapshot {
-  /** The ms left of each origin (each key) cooling down now. */
+  /** The ms left of each origin (each key) cooling down or paced now: when a request to it would go at once. */
   origins: Record<string, number>;
   /** Requests that waited for a cooldown before they were sent. */
   waited: number;
@@ -64,10 +64,14 @@ export interface CooldownSnapshot {
   failedFast: number;
 }
 
-/** How long a request must wait for a cooldown: what is left of it, and that plus a spread. */
+/** How long a request must wait for a cooldown. */
 export interface CooldownWait {
+  /** What the server asked for: the rest of the cooldown, or the request's slot when paced. */
   readonly leftMs: number;
+  /** That plus the spread: how long the request waits. */
   readonly waitMs: number;
+  /** When the request is due, on the cooldown's clock: it asks again with it after the wait. */
+  readonly due: number;
 }
 
 /** What a policy uses of a cooldown: `Cooldown` is one. */
@@ -75,8 +79,8 @@ export interface CooldownLike {
   /** Whether any key may be cooling down (checked before a key is computed). */
   readonly active: boolean;
   keyOf(config: InternalAxiosRequestConfig): string;
-  coolDown(key: string, waitMs: number): void;
-  waitFor(key: string): CooldownWait | undefined;
+  coolDown(key: string, waitMs: number, perSecond?: number): void;
+  waitFor(key: string, random?: () => number, due?: number): CooldownWait | undefined;
   count(outcome: 'waited' | 'failed-fast'): void;
   snapshot(): CooldownSnapshot;
 }

@@ -3,9 +3,9 @@ import { normalizeOptions } from '../decide/options.js';
 import { newIdempotencyKey } from '../decide/replay-safety.js';
 import { InstanceScope } from '../run/scope.js';
 import type { NormalizedRetryOptions, RetryOptions, RetryStats } from '../types.js';
-import { attemptAdapter, refusingAdapter, requestOfError, restoreUserAdapter } from './attempt.js';
+import { attemptAdapter, refusingAdapter, restoreUserAdapter } from './attempt.js';
 import type { Outcome } from './context.js';
-import { RequestContext } from './context.js';
+import { RequestContext, requestOfError } from './context.js';
 import { startCooldown } from './cooling.js';
 import { captureRequest, requestAfterFirstAttempt } from './request.js';
 import { handleFailure } from './retry-loop.js';
@@ -46,12 +46,21 @@ export function attachRetry(instance: AxiosInstance, options?: Partial<RetryOpti
     for (let i = 0; i < requestId; i++) if (handlers[i]) return true;
     return false;
   };
+  // Response interceptors registered before ours see an outcome first, and may replace it: then
+  // only our adapter (the tracked path) sees every response, and the server times they carry.
+  const responses = (instance.interceptors.response as { handlers?: unknown[] }).handlers;
+  const earlierResponseInterceptors = () => {
+    if (!responses) return true;
+    for (let i = 0; i < responseId; i++) if (responses[i]) return true;
+    return false;
+  };
+  let responseId = 0;
   const requestId = instance.interceptors.request.use(
-    (config) => beforeAttempt(config, scope, instance, laterInterceptors),
+    (config) => beforeAttempt(config, scope, instance, laterInterceptors, earlierResponseInterceptors),
     rethrow,
     { synchronous: true },
   );
-  const responseId = instance.interceptors.response.use(
+  responseId = instance.interceptors.response.use(
     (response) => afterSuccess(response, scope, instance),
     (error: unknown) => afterFailure(error, scope, instance),
   );
@@ -86,6 +95,7 @@ function beforeAttempt(
   scope: InstanceScope,
   instance: AxiosInstance,
   laterInterceptors: () => boolean,
+  earlierResponseInterceptors: () => boolean,
 ): InternalAxiosRequestConfig {
   const replay = takeReplay(config, scope, instance);
   // Another attachment's replay (a call under way when it was detached) is not ours to touch.
@@ -106,8 +116,15 @@ function beforeAttempt(
   // request interceptor that runs after ours, the failed config is just that.
   const simple =
     scope.neverReplays || (config.data === undefined && !config.signal && !config.cancelToken && !laterInterceptors());
-  // An origin may be cooling down: the request must then go through our adapter, which waits.
-  if (config.retry === undefined && scope.fastPath && simple && !scope.cooling) {
+  // An origin may be cooling down: the request must then go through our adapter, which waits;
+  // and with a cooldown, our adapter must see every response (see earlierResponseInterceptors).
+  if (
+    config.retry === undefined &&
+    scope.fastPath &&
+    simple &&
+    !scope.cooling &&
+    !(scope.options.cooldown && earlierResponseInterceptors())
+  ) {
     // Nothing to look after until the first attempt fails: a start time, and no allocation.
     // (A body is kept as the caller gave it for replays; with a signal, our adapter gives axios
     // a child of it, so a signal shared by many calls carries one listener, not one per call.)

@@ -15,24 +15,6 @@ import { takeReplay, track } from './tracking.js';
 
 type AdapterConfig = AxiosRequestConfig['adapter'];
 
-/** Errors our attempts failed with, by the request they belong to. */
-const failures = new WeakMap<object, RequestContext>();
-
-/**
- * The request an error came from: an attempt's own error, or one a user's interceptor made
- * from it (found through its `cause` chain). Such a wrapped error is not ours to retry, but the
- * call is still ours to end.
- */
-export function requestOfError(error: unknown): RequestContext | undefined {
-  let current = error;
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    const context = failures.get(current);
-    if (context) return context;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** Our adapters, each mapped to the adapter it wraps. */
 const bases = new WeakMap<AxiosAdapter, AdapterConfig>();
 
@@ -99,13 +81,14 @@ async function sendAttempt(
   if (config.signal !== context.abort.givenSignal || config.cancelToken !== context.abort.givenToken) {
     context.abort = new CallerAbort(config.signal, config.cancelToken);
   }
-  await awaitCooldown(context, config, (error) => owned(error, context));
+  context.lastConfig = config;
+  await awaitCooldown(context, config);
   const startedMono = monotonicNow();
   const limit = attemptLimit(options, context.startedMono, startedMono);
   // No time left (a slow request interceptor held the replay): nothing is sent.
   if (limit?.isDeadline && limit.ms <= 0) {
     context.notSent = 'deadline';
-    throw owned(new AxiosError(timeoutMessage(limit, options), AxiosError.ETIMEDOUT, config), context);
+    throw context.own(new AxiosError(timeoutMessage(limit, options), AxiosError.ETIMEDOUT, config));
   }
   const probe = admit(context, config);
   state.attempt += 1;
@@ -170,12 +153,6 @@ async function sendAttempt(
   }
 }
 
-/** Remembers `error` as the call's own, so a user's interceptor that wraps it still leads back. */
-function owned<E extends object>(error: E, context: RequestContext): E {
-  failures.set(error, context);
-  return error;
-}
-
 /**
  * The error the attempt fails with, made this attempt's own: a cancel caused by our timer
  * becomes a timeout; an error axios made for the attempt points at the user's config; a cancel
@@ -204,7 +181,7 @@ function ownError(
   } else {
     return caught;
   }
-  return owned(error as object, context);
+  return context.own(error as object);
 }
 
 /**
@@ -215,11 +192,11 @@ function admit(context: RequestContext, config: InternalAxiosRequestConfig): boo
   const { options, scope } = context;
   const breaker = options.circuitBreaker;
   if (!breaker) return false;
-  context.circuitKey ??= context.userKey(() => breaker.keyOf(config));
+  context.circuitKey ??= context.userCode(() => breaker.keyOf(config));
   const admission = admitAttempt(breaker, context.circuitKey, (t) => scope.report(t, options));
   if (admission.allowed) return admission.probe;
   context.notSent = 'circuit-open';
-  throw owned(new CircuitOpenError(context.circuitKey, admission.retryAfterMs, config), context);
+  throw context.own(new CircuitOpenError(context.circuitKey, admission.retryAfterMs, config));
 }
 
 /** The adapter axios would have used: the user's (or the instance's) choice, resolved as axios does. */

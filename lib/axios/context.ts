@@ -11,6 +11,24 @@ import type { UserRequest } from './request.js';
 /** How one attempt ended, as handed from a replay's interceptor back to the retry loop. */
 export type Outcome = { readonly response: AxiosResponse } | { readonly error: unknown };
 
+/** Errors our calls failed with, by the request they belong to. */
+const failures = new WeakMap<object, RequestContext>();
+
+/**
+ * The request an error came from: an attempt's own error, or one a user's interceptor made
+ * from it (found through its `cause` chain). Such a wrapped error is not ours to retry, but the
+ * call is still ours to end.
+ */
+export function requestOfError(error: unknown): RequestContext | undefined {
+  let current = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const context = failures.get(current);
+    if (context) return context;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /**
  * Per logical request: its resolved options (read-only), its story (plain data), the request as
  * the user gave it (what every replay is derived from), and the caller's ways to cancel it.
@@ -33,7 +51,9 @@ export class RequestContext {
    * Why the last attempt was not sent at all: the circuit refused it, no time was left, its
    * origin's cooldown did not fit, or the caller aborted while it waited for the cooldown.
    */
-  notSent: 'circuit-open' | 'deadline' | 'rate-limited' | 'aborted' | undefined;
+  notSent: 'circuit-open' | 'deadline' | 'rate-limited' | 'aborted' | 'hook-error' | undefined;
+  /** The config of the last attempt (or of the first, before it is sent). */
+  lastConfig: InternalAxiosRequestConfig;
   /** The call has ended, one way or the other: see `InstanceScope.settle`. */
   settled = false;
 
@@ -49,6 +69,7 @@ export class RequestContext {
   ) {
     this.startedMono = startedMono;
     this.abort = new CallerAbort(config.signal, config.cancelToken);
+    this.lastConfig = config;
     this.state = { attempt: 0, retries: options.retries, startedAt, history: [] };
     markStarted(this.state);
     const idempotencyKey = idempotencyKeyOf(config, options);
@@ -56,18 +77,29 @@ export class RequestContext {
   }
 
   /**
-   * Runs a key function of the user's (a breaker's or a cooldown's) before an attempt. If it
-   * throws, the call ends with its error, counted here (an error that is not an object cannot
-   * lead back to the call): `'hook-error'`.
+   * Runs user code before an attempt: a breaker's or a cooldown's key function, a cooldown of
+   * the user's (or with the user's clock). If it throws, nothing is sent and the call ends with
+   * its error: `'hook-error'` (an error that is not an object cannot lead back to the call, so
+   * that call is counted here).
    */
-  userKey(keyOf: () => string): string {
+  userCode<T>(run: () => T): T {
     try {
-      return keyOf();
+      return run();
     } catch (error) {
-      this.state.stopReason = 'hook-error';
-      this.scope.settle(this, 'hook-error');
+      this.notSent = 'hook-error';
+      if (typeof error === 'object' && error !== null) this.own(error);
+      else {
+        this.state.stopReason = 'hook-error';
+        this.scope.settle(this, 'hook-error');
+      }
       throw error;
     }
+  }
+
+  /** Remembers `error` as this call's own, so a user's interceptor that wraps it still leads back. */
+  own<E extends object>(error: E): E {
+    failures.set(error, this);
+    return error;
   }
 
   /** Records an attempt that has ended, with its duration on the monotonic clock. */

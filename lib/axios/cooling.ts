@@ -1,6 +1,6 @@
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { monotonicNow } from '../clock.js';
-import { headerReader, rateLimitWait, serverTime } from '../decide/server-time.js';
+import { headerReader, policyRate, rateLimitWait, serverTime } from '../decide/server-time.js';
 import { canceledError, RateLimitedError } from '../errors.js';
 import { reportOnce } from '../run/log.js';
 import { sleep } from '../run/timers.js';
@@ -25,20 +25,23 @@ export function startCooldown(
   const { cooldown } = options;
   if (!cooldown || !options.respectRetryAfter || !response) return false;
   try {
-    const { status, headers } = response;
+    const { status } = response;
+    const read = headerReader(response.headers);
     let waitMs: number | undefined;
     if (status === 429 || status === 503) {
-      waitMs = serverTime(headerReader(headers), status, options.resetHeaders, Date.now())?.waitMs;
+      waitMs = serverTime(read, status, options.resetHeaders, Date.now())?.waitMs;
     } else {
       // Any other response (a success, mostly: every request passes here) is read for one
       // field only, by the lower-case name every axios adapter gives it.
-      const field = (headers as Record<string, unknown> | undefined)?.ratelimit;
+      const field = (response.headers as Record<string, unknown> | undefined)?.ratelimit;
       waitMs = field === undefined ? undefined : rateLimitWait(field);
     }
     if (!waitMs) return false;
     // Never longer than `maxRetryAfter` (nor Infinity): a server time past it ends the call that
     // got it, and one response must not close an origin for good; after it, a request asks again.
-    cooldown.coolDown(cooldown.keyOf(config), Math.min(waitMs, options.maxRetryAfter));
+    // With the rate the server announces, the requests that come back after it are paced.
+    const key = cooldown.keyOf(config);
+    cooldown.coolDown(key, Math.min(waitMs, options.maxRetryAfter), policyRate(read('ratelimit-policy')));
     return true;
   } catch (error) {
     // A key function (or an adapter's headers) that throws: the attempt's outcome stands, and
@@ -53,32 +56,33 @@ export function startCooldown(
  * deadline and `maxRetryAfter`; otherwise nothing is sent and the call ends with
  * `ERR_RATE_LIMITED` (`'rate-limited'`). The wait ends at once if the caller aborts.
  */
-export async function awaitCooldown(
-  context: RequestContext,
-  config: InternalAxiosRequestConfig,
-  owned: <E extends object>(error: E) => E,
-): Promise<void> {
+export async function awaitCooldown(context: RequestContext, config: InternalAxiosRequestConfig): Promise<void> {
   const { options } = context;
   const { cooldown, deadline } = options;
   // respectRetryAfter: false reads no server time, so it heeds none either.
-  if (cooldown === false || !options.respectRetryAfter || !cooldown.active) return;
-  const key = context.userKey(() => cooldown.keyOf(config));
-  // Looked at again after each wait: another response may have lengthened the cooldown meanwhile.
-  for (let waited = false; ; waited = true) {
-    const wait = cooldown.waitFor(key);
+  // A cooldown is user code too (one passed in, or a clock of the user's): if it throws, the
+  // call ends with 'hook-error', as for a key function.
+  if (cooldown === false || !options.respectRetryAfter || !context.userCode(() => cooldown.active)) return;
+  const key = context.userCode(() => cooldown.keyOf(config));
+  // Asked again after the wait, with when it was due: another response may have lengthened the
+  // cooldown meanwhile.
+  let due: number | undefined;
+  for (;;) {
+    const wait = context.userCode(() => cooldown.waitFor(key, undefined, due));
     if (!wait) return;
     // What fits is judged on the server's time, as for a retry; the spread only comes after it.
     const left = deadline === undefined ? Infinity : deadline - (monotonicNow() - context.startedMono);
     if (wait.leftMs > options.maxRetryAfter || wait.waitMs >= left) {
-      cooldown.count('failed-fast');
+      context.userCode(() => cooldown.count('failed-fast'));
       context.notSent = 'rate-limited';
-      throw owned(new RateLimitedError(wait.leftMs, config));
+      throw context.own(new RateLimitedError(wait.leftMs, config));
     }
-    if (!waited) cooldown.count('waited');
+    if (due === undefined) context.userCode(() => cooldown.count('waited'));
+    due = wait.due;
     await sleep(wait.waitMs, context.abort, () => {
       // The retry loop ends the call with a CanceledError of its own, as for any abort.
       context.notSent = 'aborted';
-      return owned(canceledError(undefined, config));
+      return context.own(canceledError(undefined, config));
     });
   }
 }

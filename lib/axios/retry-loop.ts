@@ -53,6 +53,9 @@ async function retryUntilDone(
     if (context.notSent === 'aborted' && config) {
       return giveUp(context, callCanceled(context.abort.reason, config), config, 'aborted');
     }
+    // User code before the attempt threw (a key function, a cooldown of the user's): the call
+    // ends with its error.
+    if (context.notSent === 'hook-error') return giveUp(context, error, context.lastConfig, 'hook-error');
     // Not sent (refused by the circuit or the cooldown, no time left): the call ends with the
     // last failure it really had, if any.
     if (context.notSent) return giveUp(context, state.attempt ? lastSent : error, config, context.notSent);

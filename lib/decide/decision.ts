@@ -9,7 +9,12 @@ export type DecisionOptions = DelayOptions &
 
 /** What to do after a failed attempt: wait and retry, or stop and say why. */
 export type Decision =
-  | { readonly retry: true; readonly delayMs: number }
+  | {
+      readonly retry: true;
+      readonly delayMs: number;
+      /** A 429 that said when to come back: the server scheduled this retry. */
+      readonly scheduled: boolean;
+    }
   | { readonly retry: false; readonly reason: StopReason };
 
 export interface FailureFacts {
@@ -62,7 +67,7 @@ export function decide(facts: FailureFacts, options: DecisionOptions, random: ()
   if (options.deadline !== undefined && facts.elapsedMs + delayMs >= options.deadline) {
     return stop('deadline');
   }
-  return { retry: true, delayMs };
+  return { retry: true, delayMs, scheduled: response?.status === 429 && (serverWait ?? 0) > 0 };
 }
 
 const stop = (reason: StopReason): Decision => ({ retry: false, reason });

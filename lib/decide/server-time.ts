@@ -50,6 +50,10 @@ export function headerReader(headers: unknown): HeaderReader {
 /** 2024-01-01T00:00:00Z in Unix seconds: where `'auto'` starts reading a number as an epoch. */
 const AUTO_EPOCH_FROM = 1_704_067_200;
 const FIFTY_YEARS_MS = 50 * 365.25 * 24 * 3600 * 1000;
+/** Date's one-second resolution plus a response's time in transit. */
+const CLOCK_SKEW_MS = 2000;
+/** An HTTP-date starts with its weekday: only that, not whatever else `Date.parse` would take. */
+const HTTP_DATE = /^[A-Za-z]{3},? /;
 const NUMBER = /^\d+(\.\d+)?$/;
 
 /** The server's time to come back, if a failed (or any) response gives one. */
@@ -57,8 +61,9 @@ export function serverTime(
   read: HeaderReader,
   status: number | undefined,
   resetHeaders: readonly ResetHeader[],
-  wallNow: number,
+  clientNow: number,
 ): ServerTime | undefined {
+  const wallNow = serverNow(read, clientNow);
   const retryAfter = parseRetryAfter(first(read('retry-after')), wallNow);
   if (retryAfter !== undefined) return { waitMs: retryAfter, source: 'retry-after' };
   const ms = first(read('retry-after-ms'));
@@ -74,6 +79,19 @@ export function serverTime(
     if (wait !== undefined) return { waitMs: wait, source: 'reset' };
   }
   return undefined;
+}
+
+/**
+ * What time it is for the server, for a time given as a date or an epoch: the client's clock,
+ * unless the response's `Date` is more than CLOCK_SKEW_MS away from it. Then the client's clock
+ * is off (a laptop, a VM after a suspend), and a reset read against it would be ignored as past
+ * or waited on far too long. Within that tolerance the client's clock is kept: `Date` has whole
+ * seconds only, and would make every wait up to a second longer.
+ */
+function serverNow(read: HeaderReader, clientNow: number): number {
+  const date = first(read('date'));
+  const at = typeof date === 'string' && HTTP_DATE.test(date) ? Date.parse(date) : Number.NaN;
+  return Number.isFinite(at) && Math.abs(at - clientNow) > CLOCK_SKEW_MS ? at : clientNow;
 }
 
 /** The server's own verdict: `x-should-retry` (OpenAI, Anthropic), else `stripe-should-retry`. */
@@ -94,8 +112,7 @@ export function resetWait(value: unknown, format: ResetFormat, wallNow: number):
   const text = value.trim();
   if (!NUMBER.test(text)) {
     if (format !== 'http-date' && format !== 'auto') return undefined;
-    // Only an HTTP-date (a weekday first), not whatever else Date.parse would take.
-    return /^[A-Za-z]{3},? /.test(text) ? plausible(Date.parse(text) - wallNow) : undefined;
+    return HTTP_DATE.test(text) ? plausible(Date.parse(text) - wallNow) : undefined;
   }
   const n = Number(text);
   switch (format) {
@@ -120,6 +137,22 @@ function plausible(ms: number): number | undefined {
 /** One value of a header that came more than once, as axios gives it (an array, or joined). */
 function first(value: unknown): unknown {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The rate a `RateLimit-Policy` field announces, in requests per second: the lowest `q / w` of
+ * its items counted in requests (no `qu`, or `qu="requests"`) with an integer quota `q` and
+ * window `w` (draft-ietf-httpapi-ratelimit-headers-10 §3). `undefined` when none does, or the
+ * field does not parse.
+ */
+export function policyRate(value: unknown): number | undefined {
+  let rate: number | undefined;
+  for (const { q, w, qu } of parseList(Array.isArray(value) ? value.join(',') : value) ?? []) {
+    if (typeof q !== 'number' || typeof w !== 'number' || q <= 0 || w <= 0) continue;
+    if (qu !== undefined && qu !== 'requests') continue;
+    rate = Math.min(rate ?? Infinity, q / w);
+  }
+  return rate;
 }
 
 /**

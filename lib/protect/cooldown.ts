@@ -28,21 +28,34 @@ const MIN_SPREAD_MS = 50;
 
 interface Entry {
   /** When the cooldown ends, on the cooldown's clock. */
-  readonly until: number;
+  until: number;
   /** How long it was when the server set it: what waiters are spread over. */
-  readonly span: number;
+  span: number;
+  /** With a rate the server announced: the ms between two requests after the end; else 0. */
+  interval: number;
+  /** When paced: the first free slot, on the cooldown's clock. */
+  next: number;
 }
+
+/** Until when an entry holds requests back: its end, or its last slot when paced. */
+const endOf = (entry: Entry) => Math.max(entry.until, entry.next);
 
 /**
  * "Cooling down until T" per origin: when a response says when to come back (a 429 or 503 with
  * Retry-After, retry-after-ms, RateLimit or a reset header, or a success whose RateLimit says
  * the quota is spent), every request of the instance to that origin knows it, instead of
  * finding out with a request of its own. A new request waits until T when that fits its
- * deadline and `maxRetryAfter`, and otherwise fails fast with `ERR_RATE_LIMITED`; waiters are
- * spread after T so that they do not all come back at once. Share one between instances by
- * passing it to each.
+ * deadline and `maxRetryAfter`, and otherwise fails fast with `ERR_RATE_LIMITED`. Share one
+ * between instances by passing it to each.
  *
- * Memory: one entry per key cooling down now, at most `maxOrigins`; none once their time has passed.
+ * After T, requests must not all come back at once. When the response also announced its rate
+ * (`RateLimit-Policy`, `q` requests per `w` seconds), they are paced at that rate: each takes
+ * the next slot, one per `w / q` seconds from T on, and a request that comes while slots are
+ * taken queues behind them; the pacing ends when a request finds no queue. Without a rate,
+ * waiters are spread at random after T, over 20 % of the cooldown and no less than 50 ms.
+ *
+ * Memory: one entry per key cooling down or paced now, at most `maxOrigins`; none once their
+ * time has passed.
  * @category Protections
  */
 export class Cooldown implements CooldownLike {
@@ -75,15 +88,22 @@ export class Cooldown implements CooldownLike {
     return this.options.key(config);
   }
 
-  /** The server said: not before `waitMs` from now. Only ever lengthens a cooldown. */
-  coolDown(key: string, waitMs: number): void {
+  /**
+   * The server said: not before `waitMs` from now, and (if it said) no more than `perSecond`
+   * requests a second after that. Only ever lengthens a cooldown.
+   */
+  coolDown(key: string, waitMs: number, perSecond?: number): void {
     if (!(waitMs > 0 && waitMs < Infinity)) return;
     const now = this.#now();
     const until = now + waitMs;
     const current = this.#entries.get(key);
-    if (current && current.until >= until) return;
+    const interval = perSecond !== undefined && perSecond > 0 ? 1000 / perSecond : 0;
+    if (current && current.until >= until) {
+      if (interval) current.interval = interval;
+      return;
+    }
     this.#entries.delete(key);
-    this.#entries.set(key, { until, span: waitMs });
+    this.#entries.set(key, { until, span: waitMs, interval: interval || (current?.interval ?? 0), next: 0 });
     this.#latest = Math.max(this.#latest, until);
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.options.maxOrigins) break;
@@ -92,20 +112,29 @@ export class Cooldown implements CooldownLike {
   }
 
   /**
-   * When `key` is cooling down: what is left of its cooldown (`leftMs`, the server's time) and
-   * how long a request must wait before it is sent (`waitMs`: spread after the end by `random`,
-   * up to 20 % of the cooldown, over no less than 50 ms). `undefined` when it is not.
+   * When a request to `key` must wait: how long (`waitMs`), how much of that the server asked
+   * for (`leftMs`: the cooldown's end, or the request's slot when paced) and when it is due
+   * (`due`, on the cooldown's clock). `undefined` when it may go now. A request that waited
+   * asks again with its `due`: it goes unless the cooldown was lengthened past it meanwhile.
    */
-  waitFor(key: string, random: () => number = Math.random): CooldownWait | undefined {
+  waitFor(key: string, random: () => number = Math.random, due?: number): CooldownWait | undefined {
     const entry = this.#entries.get(key);
-    if (!entry) return undefined;
-    const left = entry.until - this.#now();
-    if (left <= 0) {
+    if (!entry || (due !== undefined && entry.until <= due)) return undefined;
+    const now = this.#now();
+    if (endOf(entry) <= now) {
       this.#entries.delete(key);
       return undefined;
     }
-    const leftMs = Math.ceil(left);
-    return { leftMs, waitMs: Math.ceil(left + random() * Math.max(MIN_SPREAD_MS, entry.span * SPREAD)) };
+    if (entry.interval) {
+      const slot = Math.max(entry.until, entry.next, now);
+      entry.next = slot + entry.interval;
+      this.#latest = Math.max(this.#latest, entry.next);
+      const waitMs = Math.ceil(slot - now);
+      return { leftMs: waitMs, waitMs, due: slot };
+    }
+    const left = entry.until - now;
+    const waitMs = Math.ceil(left + random() * Math.max(MIN_SPREAD_MS, entry.span * SPREAD));
+    return { leftMs: Math.ceil(left), waitMs, due: now + waitMs };
   }
 
   /** Counts a request that waited for a cooldown, or that failed fast because it could not. */
@@ -114,12 +143,16 @@ export class Cooldown implements CooldownLike {
     else this.#failedFast += 1;
   }
 
-  /** The keys cooling down now with the ms left of each, and the requests that waited or failed fast. */
+  /**
+   * The keys cooling down or paced now, with the ms until a request to each would go at once,
+   * and the requests that waited or failed fast.
+   */
   snapshot(): CooldownSnapshot {
     const now = this.#now();
     const origins: Record<string, number> = {};
-    for (const [key, { until }] of this.#entries) {
-      if (until > now) origins[key] = Math.ceil(until - now);
+    for (const [key, entry] of this.#entries) {
+      const end = endOf(entry);
+      if (end > now) origins[key] = Math.ceil(end - now);
       else this.#entries.delete(key);
     }
     return { origins, waited: this.#waited, failedFast: this.#failedFast };

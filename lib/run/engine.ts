@@ -155,7 +155,10 @@ export async function afterFailedAttempt(call: CallInProgress, failed: FailedAtt
     options,
   );
   if (!decision.retry) return { stop: decision.reason };
-  if (!reserveRetry(options)) return { stop: 'budget' };
+  // A retry the server scheduled (a 429 that said when) is not the client's own amplification:
+  // with a cooldown, which holds the whole origin to the server's time (and its announced rate),
+  // it takes nothing from the budget. Without one, the budget is all that bounds it.
+  if (!(decision.scheduled && options.cooldown) && !reserveRetry(options)) return { stop: 'budget' };
   const { delayMs } = decision;
   const last = state.history[state.history.length - 1];
   if (last) last.delayMs = delayMs;

@@ -8,7 +8,7 @@ import type {
   StopReason,
   ValidatedRetryOptions,
 } from '../types.js';
-import { log, observe } from './log.js';
+import { log, observe, reportOnce } from './log.js';
 
 /**
  * What one attached instance shares between its requests: the budget and cooldown that `true`
@@ -89,7 +89,14 @@ export class InstanceScope {
   /** Whether a request of the instance's own options may meet a cooldown: it must then take the tracked path. */
   get cooling(): boolean {
     const { cooldown } = this.options;
-    return cooldown !== false && cooldown.active;
+    if (cooldown === false) return false;
+    try {
+      return cooldown.active;
+    } catch {
+      // A cooldown of the user's that throws: the tracked path asks it again, and ends the call
+      // with 'hook-error' if it throws there too.
+      return true;
+    }
   }
 
   /** A call has begun; `settle` ends it. */
@@ -150,10 +157,25 @@ export class InstanceScope {
       successes: this.successes,
       failures: this.failures,
       giveUps: { ...this.giveUps },
-      circuits: circuitBreaker ? circuitBreaker.snapshot() : {},
+      circuits: (circuitBreaker && snapshotOf(circuitBreaker, 'circuitBreaker')) || {},
     };
-    if (budget) stats.budget = budget.snapshot();
-    if (cooldown) stats.cooldown = cooldown.snapshot();
+    const budgetNow = budget && snapshotOf(budget, 'budget');
+    if (budgetNow) stats.budget = budgetNow;
+    const cooldownNow = cooldown && snapshotOf(cooldown, 'cooldown');
+    if (cooldownNow) stats.cooldown = cooldownNow;
     return stats;
+  }
+}
+
+/**
+ * A protection's snapshot for `stats()`, or `undefined` if it throws (one of the user's, or one
+ * with the user's clock): reported once, and the counters are still shown.
+ */
+function snapshotOf<T>(protection: { snapshot(): T }, name: string): T | undefined {
+  try {
+    return protection.snapshot();
+  } catch (error) {
+    reportOnce(protection, `${name}.snapshot`, error);
+    return undefined;
   }
 }

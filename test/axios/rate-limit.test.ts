@@ -4,14 +4,21 @@ import { expect } from 'chai';
 import nock from 'nock';
 import type sinon from 'sinon';
 import type { RetryOptions } from '../../lib/index.js';
-import { attachRetry, CircuitBreaker, Cooldown, getRetryState, RateLimitedError } from '../../lib/index.js';
+import {
+  attachRetry,
+  CircuitBreaker,
+  Cooldown,
+  getRetryState,
+  RateLimitedError,
+  RetryBudget,
+} from '../../lib/index.js';
 import { drive, fakeClock, ORIGIN, outcome } from '../helpers.js';
 
 /**
  * An attached instance whose `inFlight()` counts requests inside axios's own adapter: a request
  * waiting for a cooldown (in our adapter, before axios's) is not in flight, so fake time may move.
  */
-function rateLimited(options: Partial<RetryOptions> = {}) {
+function rateLimited(options: Partial<RetryOptions> = {}, before?: (api: AxiosInstance) => void) {
   let inFlight = 0;
   const http = axios.getAdapter('http');
   const adapter: AxiosAdapter = async (config) => {
@@ -23,6 +30,7 @@ function rateLimited(options: Partial<RetryOptions> = {}) {
     }
   };
   const api = axios.create({ baseURL: ORIGIN, adapter });
+  before?.(api);
   const handle = attachRetry(api, { baseDelay: 10, jitter: 'none', ...options });
   return { api, handle, inFlight: () => inFlight };
 }
@@ -350,6 +358,127 @@ describe('rate limits and conflicts (nock, fake timers)', () => {
       script([[200, { RateLimit: '"default";r=0;t=2' }]]);
       const { api, handle, inFlight } = rateLimited({ retries: 0 });
       await run(api, inFlight, clock);
+      expect(handle.stats().cooldown?.origins[ORIGIN]).to.be.within(1900, 2000);
+    });
+  });
+
+  describe('pacing by the announced rate, and the budget', () => {
+    it('paces requests after the cooldown at the RateLimit-Policy rate, one per w/q seconds, queueing new ones behind', async () => {
+      script([[429, { 'Retry-After': '1', 'RateLimit-Policy': '"default";q=10;w=1' }]]);
+      const { api, handle, inFlight } = rateLimited({ retries: 0 });
+      const start = Date.now();
+      await run(api, inFlight, clock);
+      const arrivals = script(Array.from({ length: 5 }, () => [200] as [number]));
+      const calls = Array.from({ length: 5 }, () => api.get('/x'));
+      await drive(clock, Promise.all(calls), () => inFlight() === 0);
+      // One slot per 100 ms from the end of the cooldown on, in the order the requests came.
+      expect(arrivals.map((a) => a.at - start)).to.deep.equal([1000, 1100, 1200, 1300, 1400]);
+      // A request after the queue has drained goes at once, and pacing ends.
+      await clock.tickAsync(1000);
+      script([[200]]);
+      const before = Date.now();
+      await run(api, inFlight, clock);
+      expect(Date.now() - before).to.equal(0);
+      expect(handle.stats().cooldown).to.deep.equal({ origins: {}, waited: 5, failedFast: 0 });
+    });
+
+    it('fails fast when the slot a request would get is past maxRetryAfter', async () => {
+      const cooldown = new Cooldown();
+      cooldown.coolDown(ORIGIN, 1000, 1);
+      const { api, inFlight } = rateLimited({ cooldown, maxRetryAfter: 2500 });
+      const arrivals = script([[200], [200]]);
+      const results = Promise.all(Array.from({ length: 4 }, () => outcome(api.get('/x'))));
+      const settled = await drive(clock, results, () => inFlight() === 0);
+      const codes = (settled.value ?? []).map(
+        (r) => (r.error as { code?: string } | undefined)?.code ?? r.value?.status,
+      );
+      // Slots at 1 s and 2 s; the next ones, 3 s and 4 s, are past 2.5 s.
+      expect(codes).to.deep.equal([200, 200, 'ERR_RATE_LIMITED', 'ERR_RATE_LIMITED']);
+      expect(arrivals).to.have.length(2);
+    });
+
+    it('takes nothing from the retry budget for a 429 that said when (with a cooldown), and does for a 503 or without one', async () => {
+      const cases = [
+        [429, new Cooldown(), 200],
+        [503, new Cooldown(), 'budget'],
+        [429, false, 'budget'],
+      ] as const;
+      for (const [status, cooldown, expected] of cases) {
+        script([[status, { 'Retry-After': '1' }], [200]]);
+        const budget = new RetryBudget({ ratio: 0, minRetriesPerSecond: 0 });
+        const { api, inFlight } = rateLimited({ budget, cooldown });
+        const { value, error } = await run(api, inFlight, clock);
+        expect(value?.status ?? getRetryState(error)?.stopReason, `${status}, cooldown ${Boolean(cooldown)}`).to.equal(
+          expected,
+        );
+        nock.cleanAll();
+        await clock.tickAsync(2000);
+      }
+    });
+  });
+
+  describe('clocks and cooldowns that go wrong', () => {
+    it("reads a reset given as Unix seconds against the response's Date when the client's clock is off", async () => {
+      for (const skewMs of [-600_000, 600_000]) {
+        const serverNow = Date.now();
+        const date = new Date(serverNow).toUTCString();
+        const reset = String(Math.floor(serverNow / 1000) + 3);
+        clock.setSystemTime(serverNow + skewMs);
+        const arrivals = script([[429, { 'x-ratelimit-reset': reset, Date: date }], [200]]);
+        const { api, inFlight } = rateLimited({ cooldown: false });
+        expect((await run(api, inFlight, clock)).value?.status, `skew ${skewMs}`).to.equal(200);
+        expect(gaps(arrivals)[0], `skew ${skewMs}`).to.be.within(3000, 3600);
+        clock.setSystemTime(serverNow);
+      }
+    });
+
+    it("ends calls with hook-error when a Cooldown's clock throws, counts each, and stats() and detach() still work", async () => {
+      let broken = false;
+      const cooldown = new Cooldown({
+        now: () => {
+          if (broken) throw new Error('clock failed');
+          return performance.now();
+        },
+      });
+      cooldown.coolDown('http://other.test', 60_000);
+      const { api, handle } = rateLimited({ cooldown });
+      broken = true;
+      const scope = nock(ORIGIN).get('/x').reply(200);
+      const { error } = await outcome(api.get('/x'));
+      expect(error).to.have.property('message', 'clock failed');
+      expect(getRetryState(error)?.stopReason).to.equal('hook-error');
+      expect(scope.isDone()).to.equal(false);
+      const stats = handle.stats();
+      expect(stats).to.deep.include({ requests: 1, failures: 1, giveUps: { 'hook-error': 1 } });
+      expect(stats).to.not.have.property('cooldown');
+      handle.detach();
+      const handlers = (api.interceptors.response as unknown as { handlers: unknown[] }).handlers;
+      expect(handlers.filter(Boolean)).to.have.length(0);
+    });
+
+    it('gives a key function that throws on a first attempt its story and onGiveUp', async () => {
+      const cooldown = new Cooldown({
+        key: () => {
+          throw new Error('key failed');
+        },
+      });
+      cooldown.coolDown('http://other.test', 60_000);
+      const givenUp: string[] = [];
+      const { api, handle } = rateLimited({ cooldown, onGiveUp: (ctx) => void givenUp.push(ctx.stopReason) });
+      const { error } = await outcome(api.get('/x'));
+      expect(error).to.have.property('message', 'key failed');
+      expect(getRetryState(error)?.stopReason).to.equal('hook-error');
+      expect(givenUp).to.deep.equal(['hook-error']);
+      expect(handle.stats()).to.deep.include({ requests: 1, failures: 1 });
+    });
+
+    it('starts the cooldown on the fast path even when a response interceptor before ours replaces the 429', async () => {
+      const { api, handle, inFlight } = rateLimited({ retries: 0 }, (instance) => {
+        instance.interceptors.response.use(undefined, () => Promise.reject(new Error('replaced')));
+      });
+      script([[429, { 'retry-after-ms': '2000' }]]);
+      const first = await drive(clock, api.get('/x'), () => inFlight() === 0);
+      expect(first.error).to.have.property('message', 'replaced');
       expect(handle.stats().cooldown?.origins[ORIGIN]).to.be.within(1900, 2000);
     });
   });

@@ -26,7 +26,7 @@ const half = () => 0.5;
 
 describe('decide', () => {
   it('retries a retryable failure after the backoff delay', () => {
-    expect(decide(facts({ attempt: 2 }), options)).to.deep.equal({ retry: true, delayMs: 200 });
+    expect(decide(facts({ attempt: 2 }), options)).to.deep.equal({ retry: true, delayMs: 200, scheduled: false });
   });
 
   it('stops with the reason that applies first', () => {
@@ -47,14 +47,17 @@ describe('decide', () => {
     expect(decide(facts({ response: retryAfter('10') }), options, () => 0)).to.deep.equal({
       retry: true,
       delayMs: 10_000,
+      scheduled: false,
     });
     expect(decide(facts({ response: retryAfter('10') }), options, half)).to.deep.equal({
       retry: true,
       delayMs: 11_000,
+      scheduled: false,
     });
     expect(decide(facts({ response: retryAfter('10') }), options, () => 0.999999)).to.deep.equal({
       retry: true,
       delayMs: 12_000,
+      scheduled: false,
     });
   });
 
@@ -63,10 +66,15 @@ describe('decide', () => {
       expect(decide(facts({ attempt: 2, response: retryAfter(value) }), options), value).to.deep.equal({
         retry: true,
         delayMs: 200,
+        scheduled: false,
       });
     }
     const ignoring = normalizeOptions({ respectRetryAfter: false, jitter: 'none', baseDelay: 100 });
-    expect(decide(facts({ response: retryAfter('30') }), ignoring)).to.deep.equal({ retry: true, delayMs: 100 });
+    expect(decide(facts({ response: retryAfter('30') }), ignoring)).to.deep.equal({
+      retry: true,
+      delayMs: 100,
+      scheduled: false,
+    });
   });
 
   it('gives up at once on a Retry-After above maxRetryAfter', () => {
@@ -77,13 +85,27 @@ describe('decide', () => {
     expect(decide(facts({ response: retryAfter('60') }), options, () => 0)).to.deep.equal({
       retry: true,
       delayMs: 60_000,
+      scheduled: false,
     });
   });
 
   it('never schedules a wait that passes the deadline', () => {
     const bounded = normalizeOptions({ jitter: 'none', baseDelay: 100, deadline: 1000 });
-    expect(decide(facts({ elapsedMs: 800 }), bounded)).to.deep.equal({ retry: true, delayMs: 100 });
+    expect(decide(facts({ elapsedMs: 800 }), bounded)).to.deep.equal({ retry: true, delayMs: 100, scheduled: false });
     expect(decide(facts({ elapsedMs: 900 }), bounded)).to.deep.equal({ retry: false, reason: 'deadline' });
     expect(decide(facts({ response: retryAfter('2') }), bounded)).to.deep.equal({ retry: false, reason: 'deadline' });
+  });
+
+  it('calls a retry scheduled only when a 429 said when to come back', () => {
+    const status = (code: number, value: unknown) => ({ ...retryAfter(value), status: code });
+    const scheduled = (response: FailureFacts['response']) => {
+      const decision = decide(facts({ response }), options, () => 0);
+      return decision.retry && decision.scheduled;
+    };
+    expect(scheduled(status(429, '2'))).to.equal(true);
+    expect(scheduled(status(429, undefined))).to.equal(false);
+    expect(scheduled(status(429, '0'))).to.equal(false);
+    expect(scheduled(status(503, '2'))).to.equal(false);
+    expect(scheduled(undefined)).to.equal(false);
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   DEFAULT_RESET_HEADERS,
+  policyRate,
   rateLimitWait,
   resetWait,
   serverTime,
@@ -99,6 +100,41 @@ describe('what the server says about time', () => {
       expect(rateLimitWait(['"a";r=1;t=1', '"b";r=0;t=6'])).to.equal(6000);
       expect(rateLimitWait(undefined)).to.equal(undefined);
       expect(rateLimitWait(42)).to.equal(undefined);
+    });
+  });
+
+  describe('the RateLimit-Policy field: the rate to pace at', () => {
+    it('is the lowest q / w of the items counted in requests', () => {
+      expect(policyRate('"default";q=100;w=10')).to.equal(10);
+      expect(policyRate('"burst";q=100;w=1, "daily";q=1000;w=86400')).to.equal(1000 / 86400);
+      expect(policyRate(['"a";q=50;w=1', '"b";q=20;w=1'])).to.equal(20);
+      expect(policyRate('"bytes";q=1000;w=1;qu="content-bytes", "req";q=5;w=1;qu="requests"')).to.equal(5);
+    });
+
+    it('is undefined for an item without q or w, with a zero or decimal one, or a field that does not parse', () => {
+      for (const value of ['"a";q=10', '"a";w=1', '"a";q=0;w=1', '"a";q=1.5;w=1', '"a";q=10;w=1,', 'q=10;w=1 x', 3]) {
+        expect(policyRate(value), String(value)).to.equal(undefined);
+      }
+    });
+  });
+
+  describe("the response's Date, when the client's clock is off", () => {
+    const date = (ms: number) => new Date(ms).toUTCString();
+    it('anchors an epoch reset and a Retry-After date on it when it is more than 2 s away', () => {
+      const reset = { 'x-ratelimit-reset': String(nowSeconds + 3) };
+      for (const skew of [-600_000, 600_000]) {
+        const read = headers({ ...reset, date: date(now) });
+        expect(serverTime(read, 429, DEFAULT_RESET_HEADERS, now + skew)?.waitMs, String(skew)).to.equal(3000);
+        const retryAfter = headers({ 'retry-after': date(now + 5000), date: date(now) });
+        expect(serverTime(retryAfter, 503, DEFAULT_RESET_HEADERS, now + skew)?.waitMs, String(skew)).to.equal(5000);
+      }
+    });
+
+    it('is not used within 2 s (its whole seconds would lengthen every wait), nor when it is not an HTTP-date', () => {
+      const reset = { 'x-ratelimit-reset': String(nowSeconds + 3) };
+      for (const value of [date(now - 1900), '0', 'yesterday']) {
+        expect(timeOf({ ...reset, date: value })?.waitMs, value).to.equal(3000);
+      }
     });
   });
 
