@@ -25,9 +25,9 @@ const steps: Record<string, () => Promise<string>> = {
   outage: () => outage({ rounds: Math.min(rounds, 3) }),
   herd: () => herd({ runs: quick ? 20 : 100 }),
   batch: () => batch({ rounds: quick ? 1 : 3 }),
-  // One round unless --rounds says otherwise: a round takes about 4 minutes (5 clients × 3 modes).
+  // One round unless --rounds says otherwise: a round takes about 6 minutes (5 clients × 3 modes).
   ratelimit: () =>
-    ratelimit({ rounds: values.rounds ? rounds : 1, perCaller: quick ? 2 : 10, capMs: quick ? 5000 : 30_000 }),
+    ratelimit({ rounds: values.rounds ? rounds : 1, perCaller: quick ? 2 : 20, capMs: quick ? 5000 : 30_000 }),
 };
 const chosen = positionals.length ? positionals : Object.keys(steps);
 for (const name of chosen) {
