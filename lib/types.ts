@@ -275,6 +275,12 @@ export interface RetryOptions {
   cooldown: CooldownLike | boolean;
   /** @default false */
   idempotencyKey: boolean | Partial<IdempotencyKeyOptions>;
+  /**
+   * A header that every retry carries with its attempt number (`2` for the first retry); the
+   * first attempt carries none. In a browser, the server must allow it (CORS). Under
+   * `attachRetry` only. @default false
+   */
+  attemptHeader: string | false;
   /** Replaces the built-in classification. @default undefined */
   shouldRetry: ((ctx: FailureContext) => boolean | Promise<boolean>) | undefined;
   /** Awaited before each retry's wait. @default undefined */

@@ -112,6 +112,9 @@ function beforeAttempt(
     return config;
   }
   scope.begin();
+  // A config re-sent from a call that retried carries the last retry's attempt header.
+  const { attemptHeader } = scope.options;
+  if (attemptHeader) config.headers.delete(attemptHeader);
   // A replay is derived from the call as first seen: without a body, a signal, a token or a
   // request interceptor that runs after ours, the failed config is just that.
   const simple =

@@ -95,6 +95,11 @@ async function sendAttempt(
   // Counted when sent: a retry that a user's interceptor stopped on its way is no attempt.
   if (state.attempt > 1) context.scope.retries += 1;
   else if (options.budget) options.budget.recordRequest();
+  // The first attempt carries none, even in a config re-sent from a call that retried.
+  if (options.attemptHeader) {
+    if (state.attempt > 1) config.headers.set(options.attemptHeader, String(state.attempt));
+    else config.headers.delete(options.attemptHeader);
+  }
   context.deadlineReached = false;
   let timer: AttemptTimer | undefined;
   let sent: InternalAxiosRequestConfig | undefined;

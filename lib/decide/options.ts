@@ -31,6 +31,7 @@ export const DEFAULTS: ValidatedRetryOptions = Object.freeze({
   respectShouldRetry: true,
   cooldown: true,
   idempotencyKey: false,
+  attemptHeader: false,
   shouldRetry: undefined,
   onRetry: undefined,
   onGiveUp: undefined,
@@ -50,6 +51,8 @@ const isStatus = (v: unknown): v is number => Number.isInteger(v) && (v as numbe
 const isStatusRule = (v: unknown): v is StatusCodeRule =>
   isStatus(v) || (Array.isArray(v) && v.length === 2 && isStatus(v[0]) && isStatus(v[1]) && v[0] <= v[1]);
 
+/** An HTTP field name (RFC 9110 §5.1: a token). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const nonNegative = atLeast(0);
 const boolean: Check = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 const hook = optional(fn);
@@ -87,6 +90,7 @@ const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
       ? undefined
       : 'a boolean or a Cooldown',
   idempotencyKey: (v) => (typeof v === 'boolean' || isPlainObject(v) ? undefined : 'a boolean or an object'),
+  attemptHeader: (v) => (v === false || (typeof v === 'string' && HEADER_NAME.test(v)) ? undefined : 'a header name or false'),
   shouldRetry: hook,
   onRetry: hook,
   onGiveUp: hook,

@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import nock from 'nock';
+import { attachRetry, getRetryState } from '../../lib/index.js';
+import { client, counted, ORIGIN, outcome } from '../helpers.js';
+
+/** Scripts GET /x to answer `statuses` in order, noting the attempt header each request carried. */
+function script(statuses: number[], header = 'x-retry-attempt') {
+  const seen: (string | undefined)[] = [];
+  for (const status of statuses) {
+    nock(ORIGIN)
+      .get('/x')
+      .reply(function () {
+        seen.push(this.req.headers[header] as string | undefined);
+        return [status, ''];
+      });
+  }
+  return seen;
+}
+
+describe('attemptHeader', () => {
+  afterEach(() => nock.cleanAll());
+
+  it('sends the attempt number on every retry and nothing on the first attempt', async () => {
+    const seen = script([503, 503, 200]);
+    const { api } = client({ attemptHeader: 'X-Retry-Attempt' });
+    expect((await api.get('/x')).status).to.equal(200);
+    expect(seen).to.deep.equal([undefined, '2', '3']);
+  });
+
+  it('is off by default', async () => {
+    const seen = script([503, 200]);
+    const { api } = client();
+    await api.get('/x');
+    expect(seen).to.deep.equal([undefined, undefined]);
+  });
+
+  it('can be set per request, on an instance without it', async () => {
+    const seen = script([503, 200], 'x-try');
+    const { api } = client();
+    await api.get('/x', { retry: { attemptHeader: 'X-Try' } });
+    expect(seen).to.deep.equal([undefined, '2']);
+  });
+
+  it('leaves it off the first attempt of a config re-sent from a call that retried', async () => {
+    script([503, 503]);
+    const { api } = client({ attemptHeader: 'X-Retry-Attempt', retries: 1 });
+    const { error } = await outcome(api.get('/x'));
+    expect(getRetryState(error)?.attempt).to.equal(2);
+    const config = (error as { config: Parameters<typeof api.request>[0] }).config;
+    for (const retry of [undefined, { deadline: 10_000 }]) {
+      const seen = script([200]);
+      await api.request({ ...config, retry });
+      expect(seen, JSON.stringify(retry)).to.deep.equal([undefined]);
+    }
+  });
+
+  it('is refused unless a header name or false', () => {
+    const { api } = counted();
+    for (const bad of ['', 'X Retry', true, 2]) {
+      expect(() => attachRetry(api, { attemptHeader: bad as never }), String(bad)).to.throw(
+        TypeError,
+        /option "attemptHeader" must be a header name or false/,
+      );
+    }
+  });
+});
