@@ -90,7 +90,8 @@ const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
       ? undefined
       : 'a boolean or a Cooldown',
   idempotencyKey: (v) => (typeof v === 'boolean' || isPlainObject(v) ? undefined : 'a boolean or an object'),
-  attemptHeader: (v) => (v === false || (typeof v === 'string' && HEADER_NAME.test(v)) ? undefined : 'a header name or false'),
+  attemptHeader: (v) =>
+    v === false || (typeof v === 'string' && HEADER_NAME.test(v)) ? undefined : 'a header name or false',
   shouldRetry: hook,
   onRetry: hook,
   onGiveUp: hook,
