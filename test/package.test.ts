@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
@@ -97,5 +97,76 @@ describe('the published package', function () {
       output = String((error as { stdout?: string }).stdout);
     }
     expect(output).to.match(/typo\.ts\(\d+,\d+\): error TS\d+: .*'retires'/);
+  });
+
+  describe('axios-rebound/otel', () => {
+    /** `@opentelemetry/api`, the optional peer dependency, installed for `body` only. */
+    const withOtelApi = (body: () => void) => {
+      const api = join(project, 'node_modules', '@opentelemetry', 'api');
+      mkdirSync(join(project, 'node_modules', '@opentelemetry'), { recursive: true });
+      symlinkSync(join(root, 'node_modules', '@opentelemetry', 'api'), api);
+      try {
+        body();
+      } finally {
+        unlinkSync(api);
+      }
+    };
+
+    it('is not needed by the main entry: it runs without @opentelemetry/api installed and never loads it', () => {
+      writeFileSync(
+        join(project, 'no-otel.mjs'),
+        "import { attachRetry } from 'axios-rebound';\nimport axios from 'axios';\nattachRetry(axios.create());\n" +
+          "console.log(await import('@opentelemetry/api').then(() => 'installed', () => 'absent'));\n",
+      );
+      expect(run('node', ['no-otel.mjs'], project).trim()).to.equal('absent');
+      writeFileSync(
+        join(project, 'no-otel.cjs'),
+        "require('axios-rebound').attachRetry(require('axios').create());\n" +
+          "console.log(Object.keys(require.cache).filter((path) => path.includes('opentelemetry')).length);\n",
+      );
+      withOtelApi(() => expect(run('node', ['no-otel.cjs'], project).trim()).to.equal('0'));
+    });
+
+    const use = (load: string) =>
+      `${load}\nconst api = axios.create();\nconst handle = attachRetryWithTelemetry(api, { retries: 1 });\n` +
+      'console.log(typeof api.defaults.adapter, JSON.stringify(httpInstrumentationHooks.startOutgoingSpanHook()));\n' +
+      'handle.detach();\n';
+
+    it('works with import and require', () => {
+      writeFileSync(
+        join(project, 'otel.mjs'),
+        use(
+          "import axios from 'axios';\nimport { attachRetryWithTelemetry, httpInstrumentationHooks } from 'axios-rebound/otel';",
+        ),
+      );
+      writeFileSync(
+        join(project, 'otel.cjs'),
+        use(
+          "const axios = require('axios');\nconst { attachRetryWithTelemetry, httpInstrumentationHooks } = require('axios-rebound/otel');",
+        ),
+      );
+      withOtelApi(() => {
+        expect(run('node', ['otel.mjs'], project).trim()).to.equal('function {}');
+        expect(run('node', ['otel.cjs'], project).trim()).to.equal('function {}');
+      });
+    });
+
+    it('is typed under moduleResolution node16 and bundler', () => {
+      const typed =
+        "import axios from 'axios';\nimport type { TelemetryOptions } from 'axios-rebound/otel';\n" +
+        "import { attachRetryWithTelemetry, undiciInstrumentationHooks } from 'axios-rebound/otel';\n" +
+        'export const handle = attachRetryWithTelemetry(axios.create(), { retries: 2 }, {} satisfies Partial<TelemetryOptions>);\n' +
+        'export const hook: (request: { origin: string }) => object = undiciInstrumentationHooks.startSpanHook;\n';
+      writeFileSync(join(project, 'otel-use.mts'), typed);
+      writeFileSync(join(project, 'otel-use.ts'), typed);
+      withOtelApi(() => {
+        expect(() =>
+          typeCheck('otel-node16', { module: 'node16', moduleResolution: 'node16' }, ['otel-use.mts']),
+        ).not.to.throw();
+        expect(() =>
+          typeCheck('otel-bundler', { module: 'esnext', moduleResolution: 'bundler' }, ['otel-use.ts']),
+        ).not.to.throw();
+      });
+    });
   });
 });
