@@ -10,11 +10,12 @@ export class CircuitOpenError extends AxiosError {
   static readonly code = 'ERR_CIRCUIT_OPEN';
   /** The circuit's key: by default the origin of the request URL. */
   readonly key: string;
-  /** Time until the circuit lets a probe through, in ms. */
+  /** Time until the circuit lets a probe through, in ms: `Infinity` while it is isolated (until `reset`). */
   readonly retryAfterMs: number;
 
   constructor(key: string, retryAfterMs: number, config?: InternalAxiosRequestConfig) {
-    super(`axios-rebound: circuit for ${key} is open; next probe in ${retryAfterMs}ms`, CircuitOpenError.code, config);
+    const until = Number.isFinite(retryAfterMs) ? `open; next probe in ${retryAfterMs}ms` : 'isolated until reset';
+    super(`axios-rebound: circuit for ${key} is ${until}`, CircuitOpenError.code, config);
     this.name = 'CircuitOpenError';
     this.key = key;
     this.retryAfterMs = retryAfterMs;

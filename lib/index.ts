@@ -31,6 +31,8 @@ export type {
   CircuitBreakerOptions,
   CircuitState,
   CircuitTransition,
+  SavedBreakerState,
+  SavedCircuit,
 } from './protect/breaker.js';
 export { CircuitBreaker } from './protect/breaker.js';
 export type { RetryBudgetOptions } from './protect/budget.js';

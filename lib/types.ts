@@ -1,6 +1,7 @@
 import type { AxiosError, InternalAxiosRequestConfig } from 'axios';
 
-export type CircuitState = 'closed' | 'open' | 'half-open';
+/** `isolated`: opened by hand (`breaker.isolate`), until `breaker.reset`. */
+export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
 
 /** A circuit's change of state, as `onCircuitStateChange` is told it. */
 export interface CircuitTransition {
@@ -15,7 +16,12 @@ export type AttemptVerdict = 'success' | 'failure' | 'neutral';
 /** A breaker's answer to "may an attempt go now?". */
 export type Admission =
   | { readonly allowed: true; readonly probe: boolean; readonly transition?: CircuitTransition }
-  | { readonly allowed: false; readonly retryAfterMs: number; readonly transition?: CircuitTransition };
+  | {
+      readonly allowed: false;
+      /** Time until a probe may go: `Infinity` while the circuit is isolated. */
+      readonly retryAfterMs: number;
+      readonly transition?: CircuitTransition;
+    };
 
 /** One circuit, as `stats()` shows it. */
 export interface CircuitSnapshot {

@@ -3,6 +3,8 @@ import { monotonicNow } from '../clock.js';
 import type { Check } from '../decide/validate.js';
 import { atLeast, checkAll, fail, fn, positive, rejectUnknown } from '../decide/validate.js';
 import { originOf } from './origin.js';
+import type { SavedBreakerState } from './saved-state.js';
+import { checkSavedState } from './saved-state.js';
 
 /** @category Protections */
 export interface CircuitBreakerOptions {
@@ -26,14 +28,16 @@ export interface CircuitBreakerOptions {
    * Past it, the least recently used closed circuit is forgotten (its failure count, or in
    * rate mode its window). Open and half-open circuits are never evicted: when they alone fill
    * the table, a new key is not tracked (its requests flow) until one of them closes or expires.
+   * Isolated circuits (`isolate`) are not counted: your code decides how many there are.
    * @default 1000
    */
   maxCircuits: number;
   /**
-   * A circuit unused (no request asked for it) for this long is forgotten, whatever its state:
+   * A circuit unused (no request asked for it) for this long is forgotten, open or not:
    * at least `maxOpenMs`, so an open circuit is forgotten only after its open time has passed,
    * and forgetting it costs only the lone probe and the longer open time of a failed probe.
-   * In rate mode, a closed circuit is forgotten as soon as its window is empty.
+   * In rate mode, a closed circuit is forgotten as soon as its window is empty. An isolated
+   * circuit is never forgotten: it stays until `reset`.
    * @default 600_000, or `maxOpenMs` when that is longer
    */
   circuitIdleMs: number;
@@ -45,6 +49,15 @@ export interface CircuitBreakerOptions {
    * @default monotonicNow (performance.now)
    */
   now: () => number;
+  /**
+   * Circuits to start with: what `toJSON()` of a breaker returned, maybe in another process.
+   * An open circuit stays open for its saved remaining time, counted from construction on this
+   * breaker's clock and kept within `maxOpenMs`; a half-open one lets the next request probe;
+   * an isolated one stays isolated until `reset`. Past `maxCircuits`, the circuits listed last
+   * (the most recently used) are kept.
+   * @default undefined
+   */
+  initialState: SavedBreakerState | undefined;
 }
 
 const DEFAULTS = Object.freeze({
@@ -59,6 +72,7 @@ const DEFAULTS = Object.freeze({
   circuitIdleMs: 10 * 60_000,
   key: originOf,
   now: monotonicNow,
+  initialState: undefined,
 });
 
 const CHECKS: Record<string, Check> = {
@@ -74,6 +88,11 @@ const CHECKS: Record<string, Check> = {
     v === undefined || (typeof v === 'number' && v > 0 && v <= 1) ? undefined : 'a number in (0, 1] or undefined',
   key: fn,
   now: fn,
+  // Throws itself, to name the field inside that is wrong.
+  initialState: (v) => {
+    if (v !== undefined) checkSavedState(v);
+    return undefined;
+  },
 };
 
 const OWNER = 'CircuitBreaker option';

@@ -1,12 +1,18 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { nonDecreasing } from '../clock.js';
+import { fail } from '../decide/validate.js';
 import type { CircuitBreakerOptions } from './breaker-options.js';
 import { normalizeBreakerOptions } from './breaker-options.js';
+import type { Circuit } from './circuit.js';
+import { kindOf, stateOf } from './circuit.js';
 import { CircuitTable } from './circuit-table.js';
+import type { SavedBreakerState, SavedCircuit } from './saved-state.js';
+import { restored, saved } from './saved-state.js';
 import type { TripPolicy } from './trip.js';
 import { ConsecutiveFailures, FailureRate } from './trip.js';
 
 export type { CircuitBreakerOptions } from './breaker-options.js';
+export type { SavedBreakerState, SavedCircuit } from './saved-state.js';
 
 import type {
   Admission,
@@ -18,11 +24,6 @@ import type {
 } from '../types.js';
 
 export type { Admission, AttemptVerdict, CircuitState, CircuitTransition } from '../types.js';
-
-type Circuit =
-  | { readonly state: 'closed' }
-  | { readonly state: 'open'; readonly openUntil: number; readonly openMs: number }
-  | { readonly state: 'half-open'; probes: number; readonly openMs: number };
 
 interface Entry {
   circuit: Circuit;
@@ -37,7 +38,8 @@ interface Entry {
  * to each.
  *
  * A key with nothing counted (closed, no failure that could open it) has no circuit kept at
- * all; the others are bounded by `maxCircuits` and `circuitIdleMs`.
+ * all; the others are bounded by `maxCircuits` and `circuitIdleMs`, but for the ones your code
+ * isolated (`isolate`, until `reset`). `toJSON()` saves the circuits for `initialState`.
  * @category Protections
  */
 export class CircuitBreaker implements CircuitBreakerLike {
@@ -52,6 +54,7 @@ export class CircuitBreaker implements CircuitBreakerLike {
     // In rate mode, a closed circuit idle for windowMs has an empty window: nothing left to keep.
     const closedIdleMs = failureRate === undefined ? circuitIdleMs : Math.min(windowMs, circuitIdleMs);
     this.#table = new CircuitTable(maxCircuits, closedIdleMs, circuitIdleMs);
+    if (this.options.initialState) this.#restore(this.options.initialState.circuits);
   }
 
   keyOf(config: InternalAxiosRequestConfig): string {
@@ -65,7 +68,9 @@ export class CircuitBreaker implements CircuitBreakerLike {
     if (!entry) return { allowed: true, probe: false };
     let transition: CircuitTransition | undefined;
     let circuit = entry.circuit;
-    this.#table.keep(key, entry, circuit.state !== 'closed', now);
+    this.#table.keep(key, entry, kindOf(circuit), now);
+    // Isolated: open until reset, so no time after which a probe may go.
+    if (circuit.state === 'isolated') return { allowed: false, retryAfterMs: Number.POSITIVE_INFINITY };
     if (circuit.state === 'open') {
       const wait = circuit.openUntil - now;
       if (wait > 0) return { allowed: false, retryAfterMs: Math.ceil(wait) };
@@ -91,7 +96,7 @@ export class CircuitBreaker implements CircuitBreakerLike {
     }
     const transition = this.#apply(key, entry, verdict, probe, now);
     if (entry.circuit.state === 'closed' && entry.trip.isEmpty(now)) this.#table.delete(key);
-    else this.#table.keep(key, entry, entry.circuit.state !== 'closed', now);
+    else this.#table.keep(key, entry, kindOf(entry.circuit), now);
     return transition;
   }
 
@@ -105,14 +110,59 @@ export class CircuitBreaker implements CircuitBreakerLike {
     const result: Record<string, CircuitSnapshot> = {};
     for (const [key, { circuit, trip }] of this.#table.entries(now)) {
       const { consecutiveFailures } = trip;
+      const state = stateOf(circuit, now);
       result[key] =
-        circuit.state !== 'open'
-          ? { state: circuit.state, consecutiveFailures }
-          : circuit.openUntil <= now
-            ? { state: 'half-open', consecutiveFailures }
-            : { state: 'open', consecutiveFailures, openUntil: Math.ceil(wallNow + circuit.openUntil - now) };
+        state === 'open' && circuit.state === 'open'
+          ? { state, consecutiveFailures, openUntil: Math.ceil(wallNow + circuit.openUntil - now) }
+          : { state, consecutiveFailures };
     }
     return result;
+  }
+
+  /**
+   * The circuits that are not closed, as plain data for `initialState` (and `JSON.stringify`):
+   * durations left, never a time of day, so that another machine's clock does not matter.
+   */
+  toJSON(): SavedBreakerState {
+    const now = this.#now();
+    const circuits: Array<[string, SavedCircuit]> = [];
+    for (const [key, { circuit }] of this.#table.entries(now)) {
+      const kept = saved(circuit, now);
+      if (kept) circuits.push([key, kept]);
+    }
+    // fromEntries defines each key, so a key named `__proto__` stays a key.
+    return { version: 1, circuits: Object.fromEntries(circuits) };
+  }
+
+  /**
+   * Opens the circuit for `key` by hand, seen or not, until `reset(key)`: its requests fail
+   * fast with `CircuitOpenError` (`retryAfterMs: Infinity`) and no probe goes. Returns the
+   * change, or `undefined` if it was isolated already. No instance's `onCircuitStateChange` is
+   * told: the change comes from your code, not from a request (log it where you call this).
+   */
+  isolate(key: string): CircuitTransition | undefined {
+    if (typeof key !== 'string') fail('CircuitBreaker.isolate', 'key', 'a string', key);
+    const now = this.#now();
+    const entry = this.#table.get(key, now);
+    const from = entry ? stateOf(entry.circuit, now) : 'closed';
+    if (from === 'isolated') return undefined;
+    this.#table.keep(key, { ...this.#newEntry(), circuit: { state: 'isolated' } }, 'pinned', now);
+    return { key, from, to: 'isolated' };
+  }
+
+  /**
+   * Closes the circuit for `key`, whatever opened it (failures or `isolate`), and forgets its
+   * failures. Returns the change, or `undefined` if it was closed already (a key never seen
+   * included). Like `isolate`, told to no instance's `onCircuitStateChange`.
+   */
+  reset(key: string): CircuitTransition | undefined {
+    if (typeof key !== 'string') fail('CircuitBreaker.reset', 'key', 'a string', key);
+    const now = this.#now();
+    const entry = this.#table.get(key, now);
+    if (!entry) return undefined;
+    this.#table.delete(key);
+    const from = stateOf(entry.circuit, now);
+    return from === 'closed' ? undefined : { key, from, to: 'closed' };
   }
 
   #apply(key: string, entry: Entry, verdict: AttemptVerdict, probe: boolean, now: number) {
@@ -133,6 +183,20 @@ export class CircuitBreaker implements CircuitBreakerLike {
     trip.reset();
     entry.circuit = { state: 'closed' };
     return { key, from: 'half-open', to: 'closed' } satisfies CircuitTransition;
+  }
+
+  /**
+   * Starts with the saved circuits. Only isolated ones lie outside `maxCircuits`: of the rest,
+   * the last ones listed (`toJSON` lists the most recently used last) are kept.
+   */
+  #restore(circuits: SavedBreakerState['circuits']): void {
+    const now = this.#now();
+    const all = Object.entries(circuits);
+    const timed = all.filter(([, c]) => c.state !== 'isolated').slice(-this.options.maxCircuits);
+    for (const [key, circuit] of [...timed, ...all.filter(([, c]) => c.state === 'isolated')]) {
+      const entry = { ...this.#newEntry(), circuit: restored(circuit, now, this.options) };
+      this.#table.keep(key, entry, kindOf(entry.circuit), now);
+    }
   }
 
   #newEntry(): Entry {

@@ -4,10 +4,17 @@ interface Slot<T> {
 }
 
 /**
+ * How a circuit is kept: closed ones expire soonest and are evicted for room; tripped ones
+ * (open, half-open) expire later and are never evicted; pinned ones (isolated by hand) neither
+ * expire nor count towards the limit, because the user's code, not traffic, decides how many
+ * there are and how long they last (until `reset`).
+ */
+export type CircuitKind = 'closed' | 'tripped' | 'pinned';
+
+/**
  * Where a breaker keeps the circuits that hold something, bounded for callers that reach
- * thousands of origins: at most `limit` of them, each dropped once idle for its expiry.
- * Closed and tripped (open or half-open) circuits are kept apart, because they expire after
- * different idle times and only closed ones are evicted to make room.
+ * thousands of origins: at most `limit` of them (pinned ones aside), each dropped once idle for
+ * its expiry.
  *
  * Each map is in least-recently-used order (a Map iterates in insertion order and a used
  * entry is inserted again), so expiry and eviction look only at the front: O(1) amortized.
@@ -15,6 +22,7 @@ interface Slot<T> {
 export class CircuitTable<T> {
   readonly #closed = new Map<string, Slot<T>>();
   readonly #tripped = new Map<string, Slot<T>>();
+  readonly #pinned = new Map<string, Slot<T>>();
 
   constructor(
     readonly limit: number,
@@ -22,13 +30,14 @@ export class CircuitTable<T> {
     readonly trippedIdleMs: number,
   ) {}
 
+  /** The circuits that count towards `limit`: every one but the pinned. */
   get size(): number {
     return this.#closed.size + this.#tripped.size;
   }
 
   get(key: string, now: number): T | undefined {
     this.#expire(now);
-    return (this.#closed.get(key) ?? this.#tripped.get(key))?.value;
+    return (this.#closed.get(key) ?? this.#tripped.get(key) ?? this.#pinned.get(key))?.value;
   }
 
   /** Whether a new circuit can be kept now: there is room, or a closed circuit to evict. */
@@ -41,10 +50,10 @@ export class CircuitTable<T> {
    * Keeps `value` as used at `now`, evicting the least recently used closed circuits if that
    * goes over the limit. Never evicts a tripped one: a new key that finds no room is not kept.
    */
-  keep(key: string, value: T, tripped: boolean, now: number): void {
-    this.#closed.delete(key);
-    this.#tripped.delete(key);
-    (tripped ? this.#tripped : this.#closed).set(key, { value, usedAt: now });
+  keep(key: string, value: T, kind: CircuitKind, now: number): void {
+    this.delete(key);
+    const map = kind === 'closed' ? this.#closed : kind === 'tripped' ? this.#tripped : this.#pinned;
+    map.set(key, { value, usedAt: now });
     for (const old of this.#closed.keys()) {
       if (this.size <= this.limit || old === key) break;
       this.#closed.delete(old);
@@ -54,12 +63,13 @@ export class CircuitTable<T> {
   delete(key: string): void {
     this.#closed.delete(key);
     this.#tripped.delete(key);
+    this.#pinned.delete(key);
   }
 
-  /** Every circuit kept now: at most `limit`. */
+  /** Every circuit kept now, least recently used first within each kind: at most `limit` plus the pinned. */
   entries(now: number): Array<[string, T]> {
     this.#expire(now);
-    return [...this.#closed, ...this.#tripped].map(([key, slot]) => [key, slot.value]);
+    return [...this.#closed, ...this.#tripped, ...this.#pinned].map(([key, slot]) => [key, slot.value]);
   }
 
   #expire(now: number): void {
