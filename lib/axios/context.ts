@@ -35,8 +35,12 @@ export function requestOfError(error: unknown): RequestContext | undefined {
  */
 export class RequestContext {
   readonly state: RetryState;
-  /** When the call started, on the monotonic clock: what the deadline counts from. */
-  readonly startedMono: number;
+  /**
+   * When the call started, on the monotonic clock: what the deadline counts from. A wait that
+   * test mode skips moves it back, and is kept in `skippedMs` for the next cooldown check.
+   */
+  startedMono: number;
+  skippedMs?: number;
   /** The caller's signal and cancel token (as the last attempt's config carried them). */
   abort: CallerAbort;
   /** Set while a replay is in flight: the replay's interceptor hands its outcome here. */

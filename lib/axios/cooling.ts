@@ -4,6 +4,7 @@ import { headerReader, policyRate, rateLimitWait, serverTime } from '../decide/s
 import { canceledError, RateLimitedError } from '../errors.js';
 import { reportOnce } from '../run/log.js';
 import { sleep } from '../run/timers.js';
+import { skipsWait } from '../test-mode.js';
 import type { NormalizedRetryOptions } from '../types.js';
 import type { RequestContext } from './context.js';
 
@@ -68,18 +69,24 @@ export async function awaitCooldown(context: RequestContext, config: InternalAxi
   // cooldown meanwhile.
   let due: number | undefined;
   for (;;) {
+    // In test mode, the wait just skipped (the retry's, or this loop's) would have run the
+    // cooldown down too: its clock did not move.
+    const passed = context.skippedMs ?? 0;
     const wait = context.userCode(() => cooldown.waitFor(key, undefined, due));
-    if (!wait) return;
+    if (!wait || wait.leftMs <= passed) return;
+    const leftMs = wait.leftMs - passed;
+    const waitMs = wait.waitMs - passed;
     // What fits is judged on the server's time, as for a retry; the spread only comes after it.
     const left = deadline === undefined ? Infinity : deadline - (monotonicNow() - context.startedMono);
-    if (wait.leftMs > options.maxRetryAfter || wait.waitMs >= left) {
+    if (leftMs > options.maxRetryAfter || waitMs >= left) {
       context.userCode(() => cooldown.count('failed-fast'));
       context.notSent = 'rate-limited';
-      throw context.own(new RateLimitedError(wait.leftMs, config));
+      throw context.own(new RateLimitedError(leftMs, config));
     }
     if (due === undefined) context.userCode(() => cooldown.count('waited'));
     due = wait.due;
-    await sleep(wait.waitMs, context.abort, () => {
+    if (skipsWait(context, waitMs, config)) continue;
+    await sleep(waitMs, context.abort, () => {
       // The retry loop ends the call with a CanceledError of its own, as for any abort.
       context.notSent = 'aborted';
       return context.own(canceledError(undefined, config));

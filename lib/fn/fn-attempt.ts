@@ -9,7 +9,8 @@ import type { AttemptInfo, NormalizedRetryOptions, RetryState } from '../types.j
 export interface FnRun {
   readonly options: NormalizedRetryOptions;
   readonly state: RetryState;
-  readonly startedMono: number;
+  /** Moved back by a wait that test mode skips (see test-mode.ts). */
+  startedMono: number;
   readonly abort: CallerAbort;
 }
 

@@ -4,6 +4,7 @@ import { monotonicNow } from '../clock.js';
 import { mayResend, responseStop } from '../decide/classify.js';
 import { decide } from '../decide/decision.js';
 import { headerReader } from '../decide/server-time.js';
+import { skipsWait } from '../test-mode.js';
 import type {
   CircuitBreakerLike,
   CircuitTransition,
@@ -87,8 +88,8 @@ export interface CallInProgress {
   readonly options: NormalizedRetryOptions;
   readonly state: RetryState;
   readonly abort: CallerAbort;
-  /** When the call started, on the monotonic clock. */
-  readonly startedMono: number;
+  /** When the call started, on the monotonic clock; moved back by a wait that test mode skips. */
+  startedMono: number;
 }
 
 /** The attempt that just failed. */
@@ -173,7 +174,7 @@ export async function afterFailedAttempt(call: CallInProgress, failed: FailedAtt
   if ((timeLeft(call) ?? Infinity) <= delayMs) return { stop: 'deadline' };
   failed.beforeWait?.();
   try {
-    await sleep(delayMs, abort, (reason) => ({ reason }));
+    if (!skipsWait(call, delayMs, failed.config)) await sleep(delayMs, abort, (reason) => ({ reason }));
   } catch (canceled) {
     return { stop: 'aborted', canceled: canceled as { reason: unknown } };
   }
