@@ -8,8 +8,10 @@ const lib = fileURLToPath(new URL('../lib', import.meta.url));
 /**
  * The layers, bottom up: a file may import from its own layer or a lower one, never a higher.
  * `otel` (the `axios-rebound/otel` entry) sits on top and sees only the public entry.
+ * `testing` (the `axios-rebound/testing` entry) sits on top too, and sees only the public entry
+ * and root-level files (the test-mode slot it shares with the library).
  */
-const RANK: Record<string, number> = { '': 0, decide: 1, protect: 2, run: 3, axios: 4, fn: 4, otel: 5 };
+const RANK: Record<string, number> = { '': 0, decide: 1, protect: 2, run: 3, axios: 4, fn: 4, otel: 5, testing: 5 };
 
 /** Every lib file (relative to lib/) with the lib files it imports, type-only imports included. */
 function importGraph(): Map<string, string[]> {
@@ -59,6 +61,17 @@ describe('the layout of lib/', () => {
       if (layerOf(file) !== 'otel') continue;
       for (const target of imports) {
         if (target !== 'index.ts' && layerOf(target) !== 'otel') beyond.push(`${file} -> ${target}`);
+      }
+    }
+    expect(beyond).to.deep.equal([]);
+  });
+
+  it('lets lib/testing/ import only the public entry (index.ts), root-level files and its own folder', () => {
+    const beyond: string[] = [];
+    for (const [file, imports] of graph) {
+      if (layerOf(file) !== 'testing') continue;
+      for (const target of imports) {
+        if (!['testing', ''].includes(layerOf(target))) beyond.push(`${file} -> ${target}`);
       }
     }
     expect(beyond).to.deep.equal([]);
