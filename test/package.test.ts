@@ -169,4 +169,83 @@ describe('the published package', function () {
       });
     });
   });
+
+  describe('axios-rebound/testing', () => {
+    /**
+     * A call that fails 4 times over (faultyAdapter) and would wait 20 + 40 + 80 s between its
+     * attempts: it ends at once only if test mode reaches the copy of the library that runs it.
+     */
+    const use = (load: string) =>
+      `${load}\nconst undo = useTestMode({ delays: 'skip' });\n` +
+      "const ok = async (config) => ({ data: 'ok', status: 200, statusText: 'OK', headers: {}, config });\n" +
+      'const adapter = faultyAdapter(ok, { rate: 1, statuses: [503], seed: 1 });\n' +
+      'const api = axios.create({ adapter });\n' +
+      "attachRetry(api, { baseDelay: 20000, maxDelay: 80000, jitter: 'none', budget: false });\n" +
+      'api.get("/x").catch((error) => {\n  undo();\n  const state = getRetryState(error);\n' +
+      "  console.log(state.attempt, state.stopReason, state.history.map((r) => r.delayMs ?? '-').join(','), adapter.injected.length);\n});\n";
+    const expected = '4 retries-exhausted 20000,40000,80000,- 4';
+
+    it('works with import and require', () => {
+      writeFileSync(
+        join(project, 'testing.mjs'),
+        use(
+          "import axios from 'axios';\nimport { attachRetry, getRetryState } from 'axios-rebound';\n" +
+            "import { faultyAdapter, useTestMode } from 'axios-rebound/testing';",
+        ),
+      );
+      writeFileSync(
+        join(project, 'testing.cjs'),
+        use(
+          "const axios = require('axios');\nconst { attachRetry, getRetryState } = require('axios-rebound');\n" +
+            "const { faultyAdapter, useTestMode } = require('axios-rebound/testing');",
+        ),
+      );
+      expect(run('node', ['testing.mjs'], project).trim()).to.equal(expected);
+      expect(run('node', ['testing.cjs'], project).trim()).to.equal(expected);
+    });
+
+    it('reaches the other copy when the ESM and the CommonJS builds are both loaded', () => {
+      // Test mode from the ESM build, the library from the CommonJS one...
+      writeFileSync(
+        join(project, 'dual.mjs'),
+        use(
+          "import axios from 'axios';\nimport { createRequire } from 'node:module';\n" +
+            "const { attachRetry, getRetryState } = createRequire(import.meta.url)('axios-rebound');\n" +
+            "import { faultyAdapter, useTestMode } from 'axios-rebound/testing';",
+        ),
+      );
+      // ...and the other way round.
+      writeFileSync(
+        join(project, 'dual.cjs'),
+        `import('axios-rebound').then(({ attachRetry, getRetryState }) => {\n${use(
+          "const axios = require('axios');\nconst { faultyAdapter, useTestMode } = require('axios-rebound/testing');",
+        )}});\n`,
+      );
+      expect(run('node', ['dual.mjs'], project).trim()).to.equal(expected);
+      expect(run('node', ['dual.cjs'], project).trim()).to.equal(expected);
+    });
+
+    it('is typed under moduleResolution node16 and bundler', () => {
+      const typed =
+        "import axios from 'axios';\nimport type { FaultOptions, FaultyAdapter, TestModeOptions } from 'axios-rebound/testing';\n" +
+        "import { faultyAdapter, useTestMode } from 'axios-rebound/testing';\n" +
+        'const api = axios.create();\n' +
+        "export const undo: () => void = useTestMode({ delays: 'skip', instance: api } satisfies Partial<TestModeOptions>);\n" +
+        "const options = { rate: 0.5, statuses: [503], codes: ['ECONNRESET'], latencyMs: [0, 5], seed: 7 } satisfies Partial<FaultOptions>;\n" +
+        'export const adapter: FaultyAdapter = faultyAdapter(undefined, options);\n' +
+        'export const seed: number = adapter.seed;\napi.defaults.adapter = adapter;\n';
+      writeFileSync(join(project, 'testing-use.mts'), typed);
+      writeFileSync(join(project, 'testing-use.cts'), typed);
+      writeFileSync(join(project, 'testing-use.ts'), typed);
+      expect(() =>
+        typeCheck('testing-node16', { module: 'node16', moduleResolution: 'node16' }, [
+          'testing-use.mts',
+          'testing-use.cts',
+        ]),
+      ).not.to.throw();
+      expect(() =>
+        typeCheck('testing-bundler', { module: 'esnext', moduleResolution: 'bundler' }, ['testing-use.ts']),
+      ).not.to.throw();
+    });
+  });
 });
