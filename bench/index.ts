@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- overhead|memory|flaky|outage|herd|batch|ratelimit ...] [--rounds N] [--quick]
+ * npm run bench [-- overhead|memory|flaky|outage|herd|batch|ratelimit|testmode ...] [--rounds N] [--quick]
  * Runs the named steps (all by default), prints their tables and writes bench/RESULTS.md.
  */
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { memory } from './memory.js';
 import { outage } from './outage.js';
 import { overhead } from './overhead.js';
 import { ratelimit } from './ratelimit.js';
+import { testmode } from './testmode.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -28,6 +29,7 @@ const steps: Record<string, () => Promise<string>> = {
   // One round unless --rounds says otherwise: a round takes about 6 minutes (5 clients × 3 modes).
   ratelimit: () =>
     ratelimit({ rounds: values.rounds ? rounds : 1, perCaller: quick ? 2 : 20, capMs: quick ? 5000 : 30_000 }),
+  testmode: () => testmode({ rounds }),
 };
 const chosen = positionals.length ? positionals : Object.keys(steps);
 for (const name of chosen) {
