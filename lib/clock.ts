@@ -18,6 +18,9 @@ export function nonDecreasing(now: () => number): () => number {
   let last = -Infinity;
   return () => {
     const time = now() + offset;
+    // A reading that is no number (a user's clock gave NaN) is ignored: time stands still,
+    // rather than every later reading becoming NaN too.
+    if (Number.isNaN(time)) return last;
     if (time < last) offset += last - time;
     last = Math.max(time, last);
     return last;

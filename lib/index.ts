@@ -48,6 +48,7 @@ export type {
   BudgetSnapshot,
   CircuitBreakerLike,
   CircuitSnapshot,
+  CooldownAsk,
   CooldownLike,
   CooldownSnapshot,
   CooldownWait,

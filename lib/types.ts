@@ -80,13 +80,23 @@ export interface CooldownWait {
   readonly due: number;
 }
 
+/** What a request tells a cooldown when it asks how long to wait. */
+export interface CooldownAsk {
+  /** It waited already, and was due then (on the cooldown's clock): it goes unless the cooldown was lengthened past it. */
+  readonly due?: number | undefined;
+  /** The longest it can wait: a paced slot further away is not taken (the request fails fast). */
+  readonly limitMs?: number | undefined;
+  /** For the spread after a cooldown without a rate. @default Math.random */
+  readonly random?: (() => number) | undefined;
+}
+
 /** What a policy uses of a cooldown: `Cooldown` is one. */
 export interface CooldownLike {
   /** Whether any key may be cooling down (checked before a key is computed). */
   readonly active: boolean;
   keyOf(config: InternalAxiosRequestConfig): string;
   coolDown(key: string, waitMs: number, perSecond?: number): void;
-  waitFor(key: string, random?: () => number, due?: number): CooldownWait | undefined;
+  waitFor(key: string, ask?: CooldownAsk): CooldownWait | undefined;
   count(outcome: 'waited' | 'failed-fast'): void;
   snapshot(): CooldownSnapshot;
 }

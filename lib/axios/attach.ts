@@ -112,9 +112,10 @@ function beforeAttempt(
     return config;
   }
   scope.begin();
-  // A config re-sent from a call that retried carries the last retry's attempt header.
+  // A config re-sent from a call that retried carries the last retry's attempt header (a call
+  // with options of its own is seen to by its first attempt, under those options).
   const { attemptHeader } = scope.options;
-  if (attemptHeader) config.headers.delete(attemptHeader);
+  if (attemptHeader && config.retry === undefined) removeHeader(config.headers, attemptHeader);
   // A replay is derived from the call as first seen: without a body, a signal, a token or a
   // request interceptor that runs after ours, the failed config is just that.
   const simple =
@@ -244,8 +245,23 @@ function contextOf(error: unknown, scope: InstanceScope, depth = 0): RequestCont
   context.state.attempt = 1;
   scope.attempts += 1;
   context.recordAttempt({ error }, started);
-  startCooldown(scope.options, config, (error as { response?: AxiosResponse }).response);
+  const { response } = error as { response?: AxiosResponse };
+  context.heldByCooldown = startCooldown(scope.options, config, response) && response?.status === 429;
   context.adapter = attemptAdapter(context, config.adapter);
   track(config, scope, context);
   return context;
+}
+
+/**
+ * Removes a header in any case. A request interceptor of the user's that runs before ours may
+ * have made the headers a plain object (`{ ...config.headers }`); axios makes them AxiosHeaders
+ * again only after every interceptor.
+ */
+function removeHeader(headers: InternalAxiosRequestConfig['headers'] | Record<string, unknown>, name: string): void {
+  if (typeof headers.delete === 'function') {
+    headers.delete(name);
+    return;
+  }
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === lower) delete headers[key];
 }

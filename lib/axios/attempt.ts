@@ -144,6 +144,7 @@ async function sendAttempt(
     // A 429 that starts a cooldown says nothing of the service's health: the breaker does not
     // count it (a 503 it does, with or without a time to come back).
     const rateLimited = startCooldown(options, config, response) && response?.status === 429;
+    context.heldByCooldown = rateLimited;
     const breaker = options.circuitBreaker;
     if (breaker && context.circuitKey !== undefined) {
       context.scope.report(

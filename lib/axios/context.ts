@@ -56,6 +56,11 @@ export class RequestContext {
    * origin's cooldown did not fit, or the caller aborted while it waited for the cooldown.
    */
   notSent: 'circuit-open' | 'deadline' | 'rate-limited' | 'aborted' | 'hook-error' | undefined;
+  /**
+   * The last attempt was a 429 that started a cooldown: its retry is the server's, held by the
+   * cooldown to the server's time and rate, and takes nothing from the retry budget.
+   */
+  heldByCooldown = false;
   /** The config of the last attempt (or of the first, before it is sent). */
   lastConfig: InternalAxiosRequestConfig;
   /** The call has ended, one way or the other: see `InstanceScope.settle`. */

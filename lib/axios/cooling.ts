@@ -5,7 +5,7 @@ import { canceledError, RateLimitedError } from '../errors.js';
 import { reportOnce } from '../run/log.js';
 import { sleep } from '../run/timers.js';
 import { skipsWait } from '../test-mode.js';
-import type { NormalizedRetryOptions } from '../types.js';
+import type { CooldownWait, NormalizedRetryOptions } from '../types.js';
 import type { RequestContext } from './context.js';
 
 /*
@@ -42,7 +42,11 @@ export function startCooldown(
     // got it, and one response must not close an origin for good; after it, a request asks again.
     // With the rate the server announces, the requests that come back after it are paced.
     const key = cooldown.keyOf(config);
-    cooldown.coolDown(key, Math.min(waitMs, options.maxRetryAfter), policyRate(read('ratelimit-policy')));
+    cooldown.coolDown(
+      key,
+      Math.min(waitMs, options.maxRetryAfter),
+      policyRate(read('ratelimit-policy'), read('ratelimit')),
+    );
     return true;
   } catch (error) {
     // A key function (or an adapter's headers) that throws: the attempt's outcome stands, and
@@ -66,25 +70,29 @@ export async function awaitCooldown(context: RequestContext, config: InternalAxi
   if (cooldown === false || !options.respectRetryAfter || !context.userCode(() => cooldown.active)) return;
   const key = context.userCode(() => cooldown.keyOf(config));
   // Asked again after the wait, with when it was due: another response may have lengthened the
-  // cooldown meanwhile.
+  // cooldown meanwhile. In all, one request waits no longer than `maxRetryAfter`, however often.
   let due: number | undefined;
+  let waitedMs = 0;
   for (;;) {
     // In test mode, the wait just skipped (the retry's, or this loop's) would have run the
     // cooldown down too: its clock did not move.
     const passed = context.skippedMs ?? 0;
-    const wait = context.userCode(() => cooldown.waitFor(key, undefined, due));
+    const deadlineLeft = deadline === undefined ? Infinity : deadline - (monotonicNow() - context.startedMono);
+    const allowedMs = options.maxRetryAfter - waitedMs;
+    const limitMs = Math.min(allowedMs, deadlineLeft - 1) + passed;
+    const wait = context.userCode(() => checkedWait(cooldown.waitFor(key, { due, limitMs }), due));
     if (!wait || wait.leftMs <= passed) return;
     const leftMs = wait.leftMs - passed;
     const waitMs = wait.waitMs - passed;
     // What fits is judged on the server's time, as for a retry; the spread only comes after it.
-    const left = deadline === undefined ? Infinity : deadline - (monotonicNow() - context.startedMono);
-    if (leftMs > options.maxRetryAfter || waitMs >= left) {
+    if (leftMs > allowedMs || waitMs >= deadlineLeft) {
       context.userCode(() => cooldown.count('failed-fast'));
       context.notSent = 'rate-limited';
       throw context.own(new RateLimitedError(leftMs, config));
     }
     if (due === undefined) context.userCode(() => cooldown.count('waited'));
     due = wait.due;
+    waitedMs += waitMs;
     if (skipsWait(context, waitMs, config)) continue;
     await sleep(waitMs, context.abort, () => {
       // The retry loop ends the call with a CanceledError of its own, as for any abort.
@@ -92,4 +100,20 @@ export async function awaitCooldown(context: RequestContext, config: InternalAxi
       return context.own(canceledError(undefined, config));
     });
   }
+}
+
+/**
+ * A cooldown's answer, checked (a Cooldown-like of the user's may give anything): finite,
+ * not negative, and on a second ask due later than before, so that the wait always moves on.
+ */
+function checkedWait(wait: CooldownWait | undefined, due: number | undefined): CooldownWait | undefined {
+  if (wait === undefined) return undefined;
+  const { leftMs, waitMs } = wait;
+  if (!(leftMs >= 0 && waitMs >= 0 && leftMs < Infinity && waitMs < Infinity && Number.isFinite(wait.due))) {
+    throw new TypeError(
+      `axios-rebound: cooldown.waitFor must give finite leftMs, waitMs and due >= 0, got ${JSON.stringify(wait)}`,
+    );
+  }
+  // A second answer not due later than the first: nothing was lengthened, the request goes.
+  return due !== undefined && !(wait.due > due) ? undefined : wait;
 }

@@ -70,6 +70,7 @@ async function retryUntilDone(
       config,
       canceled: isCanceled(error),
       deadlineReached: context.deadlineReached,
+      heldByCooldown: context.heldByCooldown,
       bodyReplayable: isReplayableBody(context.request.data),
       subject: requestSubject(config, state),
       classify: () => isRetryable(error, options),

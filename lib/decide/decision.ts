@@ -12,7 +12,7 @@ export type Decision =
   | {
       readonly retry: true;
       readonly delayMs: number;
-      /** A 429 that said when to come back: the server scheduled this retry. */
+      /** A 429 that said to come back in a second or more: the server scheduled this retry. */
       readonly scheduled: boolean;
     }
   | { readonly retry: false; readonly reason: StopReason };
@@ -44,6 +44,12 @@ export interface FailureFacts {
  */
 const RETRY_AFTER_SPREAD = 0.2;
 
+/**
+ * The shortest server time that counts as the server scheduling the retry: a shorter one holds
+ * nothing back (a `retry-after-ms: 1` on every 429 would let retries pass the budget freely).
+ */
+const SCHEDULED_MIN_MS = 1000;
+
 /** The retry decision, pure: the same facts, options and randomness give the same answer. */
 export function decide(facts: FailureFacts, options: DecisionOptions, random: () => number = Math.random): Decision {
   if (facts.canceled) return stop('aborted');
@@ -67,7 +73,7 @@ export function decide(facts: FailureFacts, options: DecisionOptions, random: ()
   if (options.deadline !== undefined && facts.elapsedMs + delayMs >= options.deadline) {
     return stop('deadline');
   }
-  return { retry: true, delayMs, scheduled: response?.status === 429 && (serverWait ?? 0) > 0 };
+  return { retry: true, delayMs, scheduled: response?.status === 429 && (serverWait ?? 0) >= SCHEDULED_MIN_MS };
 }
 
 const stop = (reason: StopReason): Decision => ({ retry: false, reason });

@@ -52,6 +52,14 @@ const AUTO_EPOCH_FROM = 1_704_067_200;
 const FIFTY_YEARS_MS = 50 * 365.25 * 24 * 3600 * 1000;
 /** Date's one-second resolution plus a response's time in transit. */
 const CLOCK_SKEW_MS = 2000;
+/**
+ * Past a day, a `Date` is more likely wrong (a proxy's, a stale one) than the client's clock:
+ * trusting it would turn a 3 s reset into a wait of hours.
+ */
+const MAX_SKEW_MS = 24 * 3600 * 1000;
+/** The one form of `Date` a server must send (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const IMF_FIXDATE =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 /** An HTTP-date starts with its weekday: only that, not whatever else `Date.parse` would take. */
 const HTTP_DATE = /^[A-Za-z]{3},? /;
 const NUMBER = /^\d+(\.\d+)?$/;
@@ -83,15 +91,19 @@ export function serverTime(
 
 /**
  * What time it is for the server, for a time given as a date or an epoch: the client's clock,
- * unless the response's `Date` is more than CLOCK_SKEW_MS away from it. Then the client's clock
+ * unless the response's `Date` (an IMF-fixdate, not from a cache) is more than CLOCK_SKEW_MS
+ * and at most MAX_SKEW_MS away from it. Then the client's clock
  * is off (a laptop, a VM after a suspend), and a reset read against it would be ignored as past
  * or waited on far too long. Within that tolerance the client's clock is kept: `Date` has whole
  * seconds only, and would make every wait up to a second longer.
  */
 function serverNow(read: HeaderReader, clientNow: number): number {
+  // A response from a cache (`Age`) carries the Date of when it was made, not of now.
+  if (read('age') !== undefined) return clientNow;
   const date = first(read('date'));
-  const at = typeof date === 'string' && HTTP_DATE.test(date) ? Date.parse(date) : Number.NaN;
-  return Number.isFinite(at) && Math.abs(at - clientNow) > CLOCK_SKEW_MS ? at : clientNow;
+  const at = typeof date === 'string' && IMF_FIXDATE.test(date.trim()) ? Date.parse(date) : Number.NaN;
+  const skew = Math.abs(at - clientNow);
+  return skew > CLOCK_SKEW_MS && skew <= MAX_SKEW_MS ? at : clientNow;
 }
 
 /** The server's own verdict: `x-should-retry` (OpenAI, Anthropic), else `stripe-should-retry`. */
@@ -140,19 +152,25 @@ function first(value: unknown): unknown {
 }
 
 /**
- * The rate a `RateLimit-Policy` field announces, in requests per second: the lowest `q / w` of
- * its items counted in requests (no `qu`, or `qu="requests"`) with an integer quota `q` and
- * window `w` (draft-ietf-httpapi-ratelimit-headers-10 §3). `undefined` when none does, or the
- * field does not parse.
+ * The rate a `RateLimit-Policy` field announces, in requests per second, for pacing after a
+ * cooldown (draft-ietf-httpapi-ratelimit-headers-10 §3): of its items counted in requests (no
+ * `qu`, or `qu="requests"`) with an integer quota `q` and window `w`, the one the `RateLimit`
+ * field says is spent (`r=0`, matched by name); else the one with the shortest window, the
+ * short-term limit a 429 most likely hit. Never the lowest rate of all: a daily quota of 1 000
+ * would pace a client at one request per 86 s after a burst limit's 429. `undefined` when no
+ * item qualifies, or the field does not parse.
  */
-export function policyRate(value: unknown): number | undefined {
-  let rate: number | undefined;
-  for (const { q, w, qu } of parseList(Array.isArray(value) ? value.join(',') : value) ?? []) {
+export function policyRate(policy: unknown, rateLimit?: unknown): number | undefined {
+  const spent = new Set((list(rateLimit) ?? []).filter(({ params }) => params.r === 0).map(({ name }) => name));
+  let best: { rate: number; w: number; spent: boolean } | undefined;
+  for (const { name, params } of list(policy) ?? []) {
+    const { q, w, qu } = params;
     if (typeof q !== 'number' || typeof w !== 'number' || q <= 0 || w <= 0) continue;
     if (qu !== undefined && qu !== 'requests') continue;
-    rate = Math.min(rate ?? Infinity, q / w);
+    const item = { rate: q / w, w, spent: spent.has(name) };
+    if (!best || (item.spent && !best.spent) || (item.spent === best.spent && item.w < best.w)) best = item;
   }
-  return rate;
+  return best?.rate;
 }
 
 /**
@@ -161,9 +179,8 @@ export function policyRate(value: unknown): number | undefined {
  * without an integer `r`, is ignored, as the draft requires of malformed values.
  */
 export function rateLimitWait(value: unknown): number | undefined {
-  const items = parseList(Array.isArray(value) ? value.join(',') : value);
   let wait: number | undefined;
-  for (const params of items ?? []) {
+  for (const { params } of list(value) ?? []) {
     const { r, t } = params;
     if (r !== 0 || typeof t !== 'number' || t < 0) continue;
     const ms = plausible(t * 1000);
@@ -185,8 +202,17 @@ const BARE: readonly [RegExp, (match: string) => Bare][] = [
 const KEY = /[a-z*][a-z0-9_\-.*]*/y;
 const OWS = /[ \t]*/y;
 
-/** The parameters of each item of a Structured Field List, or `undefined` if it does not parse. */
-function parseList(value: unknown): Record<string, Bare>[] | undefined {
+/** A field's items (a header sent more than once is one list), or `undefined` if it does not parse. */
+const list = (value: unknown) => parseList(Array.isArray(value) ? value.join(',') : value);
+
+interface Item {
+  /** The bare item: a policy's name. */
+  readonly name: Bare;
+  readonly params: Record<string, Bare>;
+}
+
+/** Each item of a Structured Field List with its parameters, or `undefined` if it does not parse. */
+function parseList(value: unknown): Item[] | undefined {
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   let at = 0;
@@ -203,10 +229,11 @@ function parseList(value: unknown): Record<string, Bare>[] | undefined {
     }
     return undefined;
   };
-  const items: Record<string, Bare>[] = [];
+  const items: Item[] = [];
   while (at < text.length) {
     // Inner lists carry no quota; anything else unparsable fails the whole field.
-    if (bare() === undefined) return undefined;
+    const name = bare();
+    if (name === undefined) return undefined;
     const params: Record<string, Bare> = {};
     while (text[at] === ';') {
       at++;
@@ -221,7 +248,7 @@ function parseList(value: unknown): Record<string, Bare>[] | undefined {
       }
       params[key] = paramValue;
     }
-    items.push(params);
+    items.push({ name, params });
     match(OWS);
     if (at === text.length) break;
     if (text[at] !== ',') return undefined;

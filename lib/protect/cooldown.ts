@@ -1,7 +1,7 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { monotonicNow, nonDecreasing } from '../clock.js';
 import { atLeast, checkAll, fn, rejectUnknown } from '../decide/validate.js';
-import type { CooldownLike, CooldownSnapshot, CooldownWait } from '../types.js';
+import type { CooldownAsk, CooldownLike, CooldownSnapshot, CooldownWait } from '../types.js';
 import { originOf } from './origin.js';
 
 /** @category Protections */
@@ -54,8 +54,8 @@ const endOf = (entry: Entry) => Math.max(entry.until, entry.next);
  * taken queues behind them; the pacing ends when a request finds no queue. Without a rate,
  * waiters are spread at random after T, over 20 % of the cooldown and no less than 50 ms.
  *
- * Memory: one entry per key cooling down or paced now, at most `maxOrigins`; none once their
- * time has passed.
+ * Memory: one entry per key cooling down or paced now, at most `maxOrigins` (past it, the
+ * oldest is forgotten, paced or not); none once their time has passed.
  * @category Protections
  */
 export class Cooldown implements CooldownLike {
@@ -103,7 +103,13 @@ export class Cooldown implements CooldownLike {
       return;
     }
     this.#entries.delete(key);
-    this.#entries.set(key, { until, span: waitMs, interval: interval || (current?.interval ?? 0), next: 0 });
+    // Slots already taken stay taken: their holders do not ask again unless the new end passes them.
+    this.#entries.set(key, {
+      until,
+      span: waitMs,
+      interval: interval || (current?.interval ?? 0),
+      next: current?.next ?? 0,
+    });
     this.#latest = Math.max(this.#latest, until);
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.options.maxOrigins) break;
@@ -116,8 +122,11 @@ export class Cooldown implements CooldownLike {
    * for (`leftMs`: the cooldown's end, or the request's slot when paced) and when it is due
    * (`due`, on the cooldown's clock). `undefined` when it may go now. A request that waited
    * asks again with its `due`: it goes unless the cooldown was lengthened past it meanwhile.
+   * When paced, a slot is taken only if the request can wait for it (`limitMs`): one that
+   * fails fast leaves no hole in the queue.
    */
-  waitFor(key: string, random: () => number = Math.random, due?: number): CooldownWait | undefined {
+  waitFor(key: string, ask: CooldownAsk = {}): CooldownWait | undefined {
+    const { due, limitMs = Infinity, random = Math.random } = ask;
     const entry = this.#entries.get(key);
     if (!entry || (due !== undefined && entry.until <= due)) return undefined;
     const now = this.#now();
@@ -127,9 +136,11 @@ export class Cooldown implements CooldownLike {
     }
     if (entry.interval) {
       const slot = Math.max(entry.until, entry.next, now);
-      entry.next = slot + entry.interval;
-      this.#latest = Math.max(this.#latest, entry.next);
       const waitMs = Math.ceil(slot - now);
+      if (waitMs <= limitMs) {
+        entry.next = slot + entry.interval;
+        this.#latest = Math.max(this.#latest, entry.next);
+      }
       return { leftMs: waitMs, waitMs, due: slot };
     }
     const left = entry.until - now;

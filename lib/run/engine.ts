@@ -101,6 +101,8 @@ export interface FailedAttempt {
   readonly canceled: boolean;
   /** The deadline cut the attempt short. */
   readonly deadlineReached: boolean;
+  /** A 429 that started a cooldown, which holds the origin to the server's time (axios only). */
+  readonly heldByCooldown?: boolean;
   readonly bodyReplayable: boolean;
   readonly subject: Subject;
   /** The entry point's built-in classification (what `shouldRetry` replaces). */
@@ -156,10 +158,10 @@ export async function afterFailedAttempt(call: CallInProgress, failed: FailedAtt
     options,
   );
   if (!decision.retry) return { stop: decision.reason };
-  // A retry the server scheduled (a 429 that said when) is not the client's own amplification:
-  // with a cooldown, which holds the whole origin to the server's time (and its announced rate),
-  // it takes nothing from the budget. Without one, the budget is all that bounds it.
-  if (!(decision.scheduled && options.cooldown) && !reserveRetry(options)) return { stop: 'budget' };
+  // A retry the server scheduled (a 429 that said "a second or more") is not the client's own
+  // amplification when a cooldown holds the whole origin to that time (and its announced rate):
+  // it takes nothing from the budget. Otherwise the budget is what bounds it.
+  if (!(decision.scheduled && failed.heldByCooldown) && !reserveRetry(options)) return { stop: 'budget' };
   const { delayMs } = decision;
   const last = state.history[state.history.length - 1];
   if (last) last.delayMs = delayMs;

@@ -55,6 +55,22 @@ describe('attemptHeader', () => {
     }
   });
 
+  it('works with a request interceptor that makes the headers a plain object, and leaves other header names alone', async () => {
+    const seen = script([503, 200]);
+    const { api, inFlight } = counted();
+    attachRetry(api, { baseDelay: 0, jitter: 'none', attemptHeader: 'X-Retry-Attempt' });
+    api.interceptors.request.use((config) => {
+      config.headers = { ...config.headers, 'X-Retry-Attempt': 'stale', 'x-other': '1' } as never;
+      return config;
+    });
+    expect((await api.get('/x')).status).to.equal(200);
+    expect(seen).to.deep.equal([undefined, '2']);
+    expect(inFlight()).to.equal(0);
+    const mine = script([200], 'x-mine');
+    await api.get('/x', { headers: { 'X-Mine': '7' }, retry: { attemptHeader: 'X-N' } });
+    expect(mine).to.deep.equal(['7']);
+  });
+
   it('is refused unless a header name or false', () => {
     const { api } = counted();
     for (const bad of ['', 'X Retry', true, 2]) {

@@ -417,6 +417,104 @@ describe('rate limits and conflicts (nock, fake timers)', () => {
     });
   });
 
+  describe('pacing and budget under hostile answers', () => {
+    it('takes no slot for a request that fails fast: a long window never pushes the queue out', async () => {
+      const cooldown = new Cooldown();
+      // One request a day, after a 1 s cooldown.
+      cooldown.coolDown(ORIGIN, 1000, 1 / 86_400);
+      const { api, inFlight } = rateLimited({ cooldown });
+      script([[200]]);
+      const first = api.get('/x');
+      const refused = await Promise.all(Array.from({ length: 5 }, () => outcome(api.get('/x'))));
+      expect(refused.map((r) => (r.error as { code?: string }).code)).to.deep.equal(Array(5).fill('ERR_RATE_LIMITED'));
+      await drive(clock, first, () => inFlight() === 0);
+      // Only the slot the first request took: the next is a day after it, not six days.
+      expect(cooldown.snapshot().origins[ORIGIN]).to.be.within(86_398_000, 86_400_000);
+    });
+
+    it('keeps the queue when a cooldown is lengthened while paced', () => {
+      let now = 0;
+      const cooldown = new Cooldown({ now: () => now });
+      cooldown.coolDown('k', 1000, 10);
+      const slots = [0, 1, 2].map(() => cooldown.waitFor('k')?.due);
+      expect(slots).to.deep.equal([1000, 1100, 1200]);
+      now = 500;
+      cooldown.coolDown('k', 600);
+      // Holders of 1100 and 1200 do not ask again (the new end, 1100, does not pass them).
+      expect(cooldown.waitFor('k')?.due).to.equal(1300);
+    });
+
+    it('charges the budget for a 429 whose time is under a second, cooldown or not', async () => {
+      script([[429, { 'retry-after-ms': '1' }], [200]]);
+      const budget = new RetryBudget({ ratio: 0, minRetriesPerSecond: 0 });
+      const { api, inFlight } = rateLimited({ budget });
+      const { error } = await run(api, inFlight, clock);
+      expect(getRetryState(error)?.stopReason).to.equal('budget');
+    });
+
+    it('waits no longer than maxRetryAfter in all, however often the cooldown is lengthened', async () => {
+      const cooldown = new Cooldown();
+      cooldown.coolDown(ORIGIN, 1000);
+      const { api, inFlight } = rateLimited({ cooldown, maxRetryAfter: 2500 });
+      // Every 900 ms, another response lengthens the cooldown to a second from then.
+      let lengthening = true;
+      const lengthen = () => {
+        if (!lengthening) return;
+        cooldown.coolDown(ORIGIN, 1000);
+        setTimeout(lengthen, 900);
+      };
+      setTimeout(lengthen, 900);
+      const start = Date.now();
+      const { error } = await drive(clock, api.get('/x'), () => inFlight() === 0);
+      lengthening = false;
+      expect((error as { code?: string }).code).to.equal('ERR_RATE_LIMITED');
+      expect(Date.now() - start).to.be.at.most(2500);
+    });
+
+    it('ends the call with hook-error when a Cooldown-like answers with no sensible wait', async () => {
+      for (const answer of [{ waitMs: Number.NaN, leftMs: 0, due: 1 }, { waitMs: -5, leftMs: 0, due: 1 }, {}, 'soon']) {
+        const cooldown = {
+          active: true,
+          keyOf: () => ORIGIN,
+          coolDown: () => undefined,
+          waitFor: () => answer as never,
+          count: () => undefined,
+          snapshot: () => ({ origins: {}, waited: 0, failedFast: 0 }),
+        };
+        const { api, handle } = rateLimited({ cooldown });
+        const { error } = await outcome(api.get('/x'));
+        expect(getRetryState(error)?.stopReason, JSON.stringify(answer)).to.equal('hook-error');
+        expect(handle.stats()).to.deep.include({ requests: 1, failures: 1 });
+      }
+    });
+
+    it('goes when a Cooldown-like ignores due and answers the same again', async () => {
+      const cooldown = {
+        active: true,
+        keyOf: () => ORIGIN,
+        coolDown: () => undefined,
+        waitFor: () => ({ waitMs: 10, leftMs: 10, due: 5 }),
+        count: () => undefined,
+        snapshot: () => ({ origins: {}, waited: 0, failedFast: 0 }),
+      };
+      const arrivals = script([[200]]);
+      const { api, inFlight } = rateLimited({ cooldown });
+      expect((await run(api, inFlight, clock)).value?.status).to.equal(200);
+      expect(arrivals).to.have.length(1);
+    });
+
+    it('lets time stand still, not stop, when a Cooldown clock gives NaN', () => {
+      let now: number = 0;
+      const cooldown = new Cooldown({ now: () => now });
+      now = Number.NaN;
+      expect(cooldown.active).to.equal(false);
+      now = 10;
+      cooldown.coolDown('k', 1000);
+      expect(cooldown.active).to.equal(true);
+      expect(cooldown.waitFor('k')?.leftMs).to.equal(1000);
+    });
+  });
+
   describe('clocks and cooldowns that go wrong', () => {
     it("reads a reset given as Unix seconds against the response's Date when the client's clock is off", async () => {
       for (const skewMs of [-600_000, 600_000]) {

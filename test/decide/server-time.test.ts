@@ -104,11 +104,18 @@ describe('what the server says about time', () => {
   });
 
   describe('the RateLimit-Policy field: the rate to pace at', () => {
-    it('is the lowest q / w of the items counted in requests', () => {
+    it("is the spent item's rate, matched by name in RateLimit; else the shortest window's", () => {
+      const policy = '"burst";q=100;w=1, "day";q=1000;w=86400';
+      expect(policyRate(policy)).to.equal(100);
+      expect(policyRate(policy, '"burst";r=0;t=1, "day";r=900;t=50000')).to.equal(100);
+      expect(policyRate(policy, '"burst";r=40;t=1, "day";r=0;t=50000')).to.equal(1000 / 86400);
       expect(policyRate('"default";q=100;w=10')).to.equal(10);
-      expect(policyRate('"burst";q=100;w=1, "daily";q=1000;w=86400')).to.equal(1000 / 86400);
-      expect(policyRate(['"a";q=50;w=1', '"b";q=20;w=1'])).to.equal(20);
-      expect(policyRate('"bytes";q=1000;w=1;qu="content-bytes", "req";q=5;w=1;qu="requests"')).to.equal(5);
+      expect(policyRate(['"a";q=50;w=2', '"b";q=20;w=1'])).to.equal(20);
+    });
+
+    it('counts only items in requests', () => {
+      expect(policyRate('"bytes";q=1000;w=1;qu="content-bytes", "req";q=5;w=10;qu="requests"')).to.equal(0.5);
+      expect(policyRate('"bytes";q=1000;w=1;qu="content-bytes"')).to.equal(undefined);
     });
 
     it('is undefined for an item without q or w, with a zero or decimal one, or a field that does not parse', () => {
@@ -130,10 +137,18 @@ describe('what the server says about time', () => {
       }
     });
 
-    it('is not used within 2 s (its whole seconds would lengthen every wait), nor when it is not an HTTP-date', () => {
+    it('is not used within 2 s (its whole seconds would lengthen every wait), nor when it is not an IMF-fixdate', () => {
       const reset = { 'x-ratelimit-reset': String(nowSeconds + 3) };
-      for (const value of [date(now - 1900), '0', 'yesterday']) {
+      for (const value of [date(now - 1900), '0', 'yesterday', 'Mon, 1', 'Sunday, 06-Nov-94 08:49:37 GMT']) {
         expect(timeOf({ ...reset, date: value })?.waitMs, value).to.equal(3000);
+      }
+    });
+
+    it('is not used from a cache (Age), nor when more than a day away (a wrong Date is likelier than a clock that far off)', () => {
+      const reset = { 'x-ratelimit-reset': String(nowSeconds + 10) };
+      expect(timeOf({ ...reset, date: date(now - 3_600_000), age: '3600' })?.waitMs).to.equal(10_000);
+      for (const far of [now - 25 * 3_600_000, Date.UTC(2099, 0, 1)]) {
+        expect(timeOf({ ...reset, date: date(far) })?.waitMs, date(far)).to.equal(10_000);
       }
     });
   });
