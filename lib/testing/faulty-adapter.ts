@@ -67,8 +67,16 @@ export function faultyAdapter(
 }
 
 /** Waits `ms` (none for 0); rejects as axios's adapters do, with a CanceledError, if the request is cancelled. */
+/** A cancel token as every axios 1.x has it (the types of axios before 1.8 lack `subscribe`). */
+interface TokenLike {
+  reason?: unknown;
+  subscribe(listener: () => void): void;
+  unsubscribe(listener: () => void): void;
+}
+
 function latency(ms: number, config: InternalAxiosRequestConfig): Promise<void> {
-  const { signal, cancelToken } = config;
+  const { signal } = config;
+  const cancelToken = config.cancelToken as TokenLike | undefined;
   const canceled = () => new CanceledError(undefined, undefined, config);
   if (signal?.aborted || cancelToken?.reason) return Promise.reject(canceled());
   if (ms <= 0) return Promise.resolve();
@@ -108,5 +116,6 @@ function settle(
 /** A network failure with `code`, made as the http adapter makes one from a system error (the code also in `cause`). */
 function networkError(code: string, config: InternalAxiosRequestConfig): Promise<never> {
   const cause = Object.assign(new Error(`${code} (injected by faultyAdapter)`), { code });
-  return Promise.reject(AxiosError.from(cause, code, config));
+  // As AxiosError.from makes it (whose types axios's CommonJS declarations before 1.8 lack).
+  return Promise.reject(Object.assign(new AxiosError(cause.message, code, config), { cause }));
 }
