@@ -91,6 +91,11 @@ export function successLine(subject: Subject, state: RetryState, elapsedMs: numb
   );
 }
 
+/** A hedge sent (info): the attempt had no answer after `delayMs`, so another copy of it went. */
+export function hedgeLine(subject: Subject, state: RetryState, delayMs: number, copy: number): string {
+  return `${head(subject, state)} had no answer in ${Math.round(delayMs)}ms; hedging with copy ${copy}${tail(subject)}`;
+}
+
 export function budgetLine(budget: RetryBudgetLike): string {
   const { ratio, minRetriesPerSecond } = budget.options;
   return (

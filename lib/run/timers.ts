@@ -9,7 +9,7 @@ import type { CallerAbort } from './abort.js';
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /** Calls `fn` after `ms` however long that is; the returned function cancels it. */
-function after(ms: number, fn: () => void): () => void {
+export function after(ms: number, fn: () => void): () => void {
   let cancel: () => void = () => {};
   const timer = setTimeout(
     () => {
