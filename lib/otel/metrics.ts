@@ -24,6 +24,7 @@ const DELAY_BUCKETS = [
 /** The instruments, modelled on gRPC's retry metrics (gRFC A96); names follow the semantic conventions' rules. */
 export class RetryMetrics {
   private readonly retries: Histogram;
+  private readonly hedges: Histogram;
   private readonly retryDelay: Histogram;
   private readonly giveUps: Counter;
   private readonly refusals: Counter;
@@ -32,6 +33,11 @@ export class RetryMetrics {
     this.retries = meter.createHistogram('axios_rebound.client.call.retries', {
       description: 'Retries during a call that had at least one (0 is not recorded, as in gRFC A96).',
       unit: '{retry}',
+      advice: { explicitBucketBoundaries: RETRY_BUCKETS },
+    });
+    this.hedges = meter.createHistogram('axios_rebound.client.call.hedges', {
+      description: 'Hedges (extra copies of an attempt) during a call that had at least one (gRFC A96).',
+      unit: '{hedge}',
       advice: { explicitBucketBoundaries: RETRY_BUCKETS },
     });
     this.retryDelay = meter.createHistogram('axios_rebound.client.call.retry_delay', {
@@ -59,6 +65,9 @@ export class RetryMetrics {
       this.retries.record(retries, attributes);
       this.retryDelay.record(delayMs / 1000, attributes);
     }
+    let hedges = 0;
+    for (const record of state.history) hedges += record.hedges ?? 0;
+    if (hedges > 0) this.hedges.record(hedges, attributes);
     const reason = state.stopReason;
     if (reason === undefined) return;
     const withReason = { ...attributes, [STOP_REASON_ATTRIBUTE]: reason };
