@@ -1,10 +1,11 @@
 /**
- * npm run bench [-- overhead|memory|flaky|outage|herd|batch|ratelimit|testmode ...] [--rounds N] [--quick]
+ * npm run bench [-- overhead|memory|flaky|outage|herd|batch|ratelimit|testmode|hedge ...] [--rounds N] [--quick]
  * Runs the named steps (all by default), prints their tables and writes bench/RESULTS.md.
  */
 import { parseArgs } from 'node:util';
 import { batch } from './batch.js';
 import { flaky } from './flaky.js';
+import { hedge } from './hedge.js';
 import { herd } from './herd.js';
 import { memory } from './memory.js';
 import { outage } from './outage.js';
@@ -30,6 +31,7 @@ const steps: Record<string, () => Promise<string>> = {
   ratelimit: () =>
     ratelimit({ rounds: values.rounds ? rounds : 1, perCaller: quick ? 2 : 20, capMs: quick ? 5000 : 30_000 }),
   testmode: () => testmode({ rounds }),
+  hedge: () => hedge(),
 };
 const chosen = positionals.length ? positionals : Object.keys(steps);
 for (const name of chosen) {
