@@ -44,6 +44,31 @@ export class RateLimitedError extends AxiosError {
 }
 
 /**
+ * A request rejected locally, before it was sent, by an adaptive throttle: the backend has been
+ * refusing much of what it got, and this request drew the short straw. An AxiosError with the
+ * config.
+ * @category Protections
+ */
+export class ThrottledError extends AxiosError {
+  static readonly code = 'ERR_THROTTLED';
+  /** The throttle's key: by default the origin of the request URL. */
+  readonly key: string;
+  /** The share of requests the throttle was rejecting when it rejected this one, 0 to 1. */
+  readonly probability: number;
+
+  constructor(key: string, probability: number, config?: InternalAxiosRequestConfig) {
+    super(
+      `axios-rebound: throttled: ${key} has been refusing requests; ${Math.round(probability * 100)} % are rejected before they are sent`,
+      ThrottledError.code,
+      config,
+    );
+    this.name = 'ThrottledError';
+    this.key = key;
+    this.probability = probability;
+  }
+}
+
+/**
  * axios's CanceledError for one call. Its constructor takes `(message, config, request)` on
  * every axios 1.x, though the types of axios before 1.18.1 declare AxiosError's instead.
  */

@@ -20,7 +20,7 @@ export type { PlannedAttempt, PolicyExplanation } from './decide/explain.js';
 export { explainPolicy } from './decide/explain.js';
 export { DEFAULTS } from './decide/options.js';
 export { parseRetryAfter } from './decide/retry-after.js';
-export { CircuitOpenError, RateLimitedError } from './errors.js';
+export { CircuitOpenError, RateLimitedError, ThrottledError } from './errors.js';
 export type { BatchOptions, BatchReport } from './fn/batch.js';
 export { retryBatch } from './fn/batch.js';
 export type { RetryFnOptions } from './fn/retry-fn.js';
@@ -39,7 +39,10 @@ export type { RetryBudgetOptions } from './protect/budget.js';
 export { RetryBudget } from './protect/budget.js';
 export type { CooldownOptions } from './protect/cooldown.js';
 export { Cooldown } from './protect/cooldown.js';
+export type { AdaptiveThrottleOptions } from './protect/throttle.js';
+export { AdaptiveThrottle } from './protect/throttle.js';
 export type {
+  AdaptiveThrottleLike,
   AttemptInfo,
   AttemptRecord,
   BackoffContext,
@@ -67,5 +70,8 @@ export type {
   RetryStats,
   StatusCodeRule,
   StopReason,
+  ThrottleAdmission,
+  ThrottleOutcome,
+  ThrottleSnapshot,
   ValidatedRetryOptions,
 } from './types.js';

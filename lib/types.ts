@@ -101,6 +101,39 @@ export interface CooldownLike {
   snapshot(): CooldownSnapshot;
 }
 
+/** How an attempt an adaptive throttle let through ended: what it calls accepted or not. */
+export interface ThrottleOutcome {
+  /** The response's status, if there was a response. */
+  readonly status: number | undefined;
+  /** No (complete) response: a timeout, a reset, a refused connection. */
+  readonly network: boolean;
+}
+
+/** An adaptive throttle's answer to a request: go, or rejected locally. */
+export interface ThrottleAdmission {
+  readonly allowed: boolean;
+  /** The rejection probability when it was asked, 0 to 1. */
+  readonly probability: number;
+}
+
+/** A key of an adaptive throttle, as `stats()` shows it. */
+export interface ThrottleSnapshot {
+  /** Requests the client attempted over the window, those rejected locally included. */
+  requests: number;
+  /** Requests the backend accepted over the window. */
+  accepts: number;
+  /** The share of new requests rejected locally now. */
+  rejectionProbability: number;
+}
+
+/** What a policy uses of an adaptive throttle: `AdaptiveThrottle` is one. */
+export interface AdaptiveThrottleLike {
+  keyOf(config: InternalAxiosRequestConfig): string;
+  acquire(key: string): ThrottleAdmission;
+  record(key: string, outcome: ThrottleOutcome): void;
+  snapshot(): Record<string, ThrottleSnapshot>;
+}
+
 /** What a policy uses of a circuit breaker: `CircuitBreaker` is one. */
 export interface CircuitBreakerLike {
   keyOf(config: InternalAxiosRequestConfig): string;
@@ -122,6 +155,8 @@ export type StopReason =
   | 'body-not-replayable'
   | 'budget'
   | 'circuit-open'
+  /** An adaptive throttle rejected the attempt locally (`ThrottledError`, `ERR_THROTTLED`): nothing was sent. */
+  | 'throttled'
   /** Under `retry`, `withRetry` or `retryBatch`: an inner layer of axios-rebound (the interceptor, an inner `retry`) had already given up on this error. */
   | 'already-retried'
   /** A hook of the call's (`shouldRetry`, `onRetry`, a backoff function) threw: the call rejects with its error. */
@@ -182,6 +217,10 @@ export interface AttemptRecord {
   durationMs: number;
   /** The wait chosen before the next attempt, when one was scheduled. */
   delayMs?: number;
+  /** Extra copies of this attempt sent by `hedge` (absent when none was). */
+  hedges?: number;
+  /** A hedge, not the first copy, gave this attempt's outcome. */
+  hedgeWon?: true;
 }
 
 /**
@@ -236,6 +275,23 @@ export interface RetryEventContext extends FailureContext {
 /** Given to `onGiveUp`: the last attempt and why no other follows. Frozen. */
 export interface GiveUpContext extends FailureContext {
   readonly stopReason: StopReason;
+}
+
+/** How an attempt is hedged (option `hedge`): see README, "Hedged requests". */
+export interface HedgeOptions {
+  /**
+   * How long the attempt waits for an answer before another copy is sent: ms, or `'p95'`, the
+   * running 95th percentile of the instance's recent attempt latencies to the request's origin
+   * (no hedging until 20 have been seen).
+   */
+  delay: number | 'p95';
+  /** Extra copies of one attempt at most, each `delay` after the previous. @default 1 */
+  maxHedges: number;
+  /**
+   * Hedges may add at most this share of the first attempts of hedged requests in the retry
+   * budget's window (10 s without a budget). @default 0.05
+   */
+  maxExtraLoad: number;
 }
 
 /** The options as written by a user: every field may be left out. */
@@ -323,25 +379,40 @@ export interface RetryOptions {
    */
   circuitBreaker: CircuitBreakerLike | boolean;
   /**
+   * Rejects a share of requests locally while a backend refuses much of what it gets: an
+   * `AdaptiveThrottle`, shared with whoever else has it. `true` (one with the defaults) only
+   * under `retry(fn)` and `withRetry`, as for `circuitBreaker`. @default false
+   */
+  throttle: AdaptiveThrottleLike | boolean;
+  /**
    * Called on every circuit state change this instance's requests cause. An observer: what it
    * throws is reported once (`process.emitWarning`) and changes nothing. @default undefined
    */
   onCircuitStateChange: ((change: CircuitTransition) => void) | undefined;
+  /**
+   * Sends another copy of a slow attempt and takes whichever answers first (only for requests
+   * safe to send twice, within `maxExtraLoad` and the retry budget). Under `attachRetry` only.
+   * @default false
+   */
+  hedge: false | (Partial<HedgeOptions> & Pick<HedgeOptions, 'delay'>);
 }
 
 /** The options after defaults and validation: complete and frozen (`DEFAULTS` has this type). */
-export interface ValidatedRetryOptions extends Readonly<Omit<RetryOptions, 'idempotencyKey'>> {
+export interface ValidatedRetryOptions extends Readonly<Omit<RetryOptions, 'idempotencyKey' | 'hedge'>> {
   readonly idempotencyKey: false | Readonly<IdempotencyKeyOptions>;
+  readonly hedge: false | Readonly<HedgeOptions>;
 }
 
 /**
  * The options a request runs under (`handle.options`): validated, and with `budget: true`
  * and `cooldown: true` resolved to the attached instance's own budget and cooldown.
  */
-export interface NormalizedRetryOptions extends Omit<ValidatedRetryOptions, 'budget' | 'circuitBreaker' | 'cooldown'> {
+export interface NormalizedRetryOptions
+  extends Omit<ValidatedRetryOptions, 'budget' | 'circuitBreaker' | 'cooldown' | 'throttle'> {
   readonly budget: RetryBudgetLike | false;
   readonly cooldown: CooldownLike | false;
   readonly circuitBreaker: CircuitBreakerLike | false;
+  readonly throttle: AdaptiveThrottleLike | false;
 }
 
 /**
@@ -354,6 +425,8 @@ export interface RetryStats {
   /** Attempts that have ended: first attempts plus retries. */
   attempts: number;
   retries: number;
+  /** Extra copies sent by `hedge` (not counted in `attempts`). */
+  hedges: number;
   /** Requests that ended with a response. */
   successes: number;
   /** Requests that ended with an error. */
@@ -366,6 +439,8 @@ export interface RetryStats {
   circuits: Record<string, CircuitSnapshot>;
   /** The instance's cooldown, when it has one. */
   cooldown?: CooldownSnapshot;
+  /** The instance's adaptive throttle by key, when it has one. */
+  throttle?: Record<string, ThrottleSnapshot>;
 }
 
 declare module 'axios' {

@@ -2,14 +2,16 @@ import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequ
 import axios, { AxiosError, isAxiosError } from 'axios';
 import { monotonicNow } from '../clock.js';
 import { failureVerdict } from '../decide/classify.js';
-import { CircuitOpenError, canceledError, isCanceled } from '../errors.js';
+import { CircuitOpenError, canceledError, isCanceled, ThrottledError } from '../errors.js';
 import { CallerAbort } from '../run/abort.js';
 import { admitAttempt } from '../run/engine.js';
+import { reportOnce } from '../run/log.js';
 import type { InstanceScope } from '../run/scope.js';
 import type { AttemptLimit } from '../run/timers.js';
 import { AttemptTimer, attemptLimit, race, timeoutMessage } from '../run/timers.js';
 import type { Outcome, RequestContext } from './context.js';
 import { awaitCooldown, startCooldown } from './cooling.js';
+import { hedged, hedgePlan } from './hedge.js';
 import { pinBoundary } from './request.js';
 import { takeReplay, track } from './tracking.js';
 
@@ -90,6 +92,9 @@ async function sendAttempt(
     context.notSent = 'deadline';
     throw context.own(new AxiosError(timeoutMessage(limit, options), AxiosError.ETIMEDOUT, config));
   }
+  // The throttle first: a probe slot the breaker gave would otherwise be held by an attempt
+  // the throttle then rejects.
+  throttle(context, config);
   const probe = admit(context, config);
   state.attempt += 1;
   // Counted when sent: a retry that a user's interceptor stopped on its way is no attempt.
@@ -101,13 +106,15 @@ async function sendAttempt(
     else config.headers.delete(options.attemptHeader);
   }
   context.deadlineReached = false;
+  const plan = hedgePlan(context, config);
   let timer: AttemptTimer | undefined;
   let sent: InternalAxiosRequestConfig | undefined;
   let outcome: Outcome = { error: undefined };
   try {
     // With a signal of the caller's, the adapter listens on a child of it, never on the signal
     // itself: one signal shared by many calls then carries one listener of ours (see abort.ts).
-    if (limit || context.abort.signal) timer = new AttemptTimer(limit?.ms, context.abort);
+    // A hedged attempt's copies each listen on a child of the timer's signal (hedge.ts).
+    if (limit || context.abort.signal || plan) timer = new AttemptTimer(limit?.ms, context.abort);
     const adapter = resolveAdapter(base, config);
     pinBoundary(
       config.data,
@@ -118,11 +125,12 @@ async function sendAttempt(
     // The attempt's signal goes to the adapter in a copy: the user's config keeps the caller's.
     const attempt = timer ? { ...config, signal: timer.signal } : config;
     sent = attempt;
+    const parent = timer?.signal;
     // An adapter that ignores the signal is not waited for past the attempt's end.
     const response = timer
       ? await race(
           timer.signal,
-          () => adapter(attempt),
+          () => (plan && parent ? hedged(context, plan, adapter, attempt, parent) : adapter(attempt)),
           () => canceledError(undefined, config),
         )
       : await adapter(attempt);
@@ -145,6 +153,17 @@ async function sendAttempt(
     // count it (a 503 it does, with or without a time to come back).
     const rateLimited = startCooldown(options, config, response) && response?.status === 429;
     context.heldByCooldown = rateLimited;
+    const { throttle } = options;
+    if (throttle && context.throttleKey !== undefined) {
+      // Accepted unless the backend refused or did not answer; a caller's cancel is no refusal.
+      const network = !response && !('response' in outcome) && !isCanceled(outcome.error);
+      try {
+        throttle.record(context.throttleKey, { status: response?.status, network });
+      } catch (error) {
+        // Its `isRejection` of the user's: the attempt's outcome stands.
+        reportOnce(throttle, 'throttle', error);
+      }
+    }
     const breaker = options.circuitBreaker;
     if (breaker && context.circuitKey !== undefined) {
       context.scope.report(
@@ -188,6 +207,25 @@ function ownError(
     return caught;
   }
   return context.own(error as object);
+}
+
+/**
+ * Asks the adaptive throttle, if any, to let the attempt through: it counts the attempt, and
+ * rejects it locally with its probability (nothing is sent; the call ends with 'throttled').
+ * The throttle hears how an attempt it let through ended, in the attempt's `finally`.
+ */
+function throttle(context: RequestContext, config: InternalAxiosRequestConfig): void {
+  const { throttle } = context.options;
+  if (!throttle) return;
+  const key = context.userCode(() => throttle.keyOf(config));
+  context.throttleKey = undefined;
+  const admission = context.userCode(() => throttle.acquire(key));
+  if (admission.allowed) {
+    context.throttleKey = key;
+    return;
+  }
+  context.notSent = 'throttled';
+  throw context.own(new ThrottledError(key, admission.probability, config));
 }
 
 /**

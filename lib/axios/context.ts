@@ -47,6 +47,8 @@ export class RequestContext {
   capture: ((outcome: Outcome) => void) | undefined;
   /** Set when the last attempt was cut short by the deadline. */
   deadlineReached = false;
+  /** The throttle key of the attempt under way, once the throttle let it through. */
+  throttleKey: string | undefined;
   /** The circuit this request's attempts go through, when a breaker is on. */
   circuitKey: string | undefined;
   /** The adapter that runs this request's attempts (see attempt.ts); set by its maker. */
@@ -55,12 +57,17 @@ export class RequestContext {
    * Why the last attempt was not sent at all: the circuit refused it, no time was left, its
    * origin's cooldown did not fit, or the caller aborted while it waited for the cooldown.
    */
-  notSent: 'circuit-open' | 'deadline' | 'rate-limited' | 'aborted' | 'hook-error' | undefined;
+  notSent: 'circuit-open' | 'throttled' | 'deadline' | 'rate-limited' | 'aborted' | 'hook-error' | undefined;
   /**
    * The last attempt was a 429 that started a cooldown: its retry is the server's, held by the
    * cooldown to the server's time and rate, and takes nothing from the retry budget.
    */
   heldByCooldown = false;
+  /**
+   * Hedging (hedge.ts): a response of the call carried a server time, so no more hedges; the
+   * copies the attempt under way sent beyond its first, and whether one of them answered.
+   */
+  hedge = { serverTimed: false, sent: 0, won: false };
   /** The config of the last attempt (or of the first, before it is sent). */
   lastConfig: InternalAxiosRequestConfig;
   /** The call has ended, one way or the other: see `InstanceScope.settle`. */
@@ -115,7 +122,11 @@ export class RequestContext {
   recordAttempt(outcome: Outcome, startedMono: number): void {
     const record = 'response' in outcome ? { status: outcome.response.status } : describeFailure(outcome.error);
     const durationMs = Math.round(monotonicNow() - startedMono);
-    this.state.history.push({ attempt: this.state.attempt, ...record, durationMs });
+    const { sent, won } = this.hedge;
+    const hedges = sent ? (won ? { hedges: sent, hedgeWon: true as const } : { hedges: sent }) : {};
+    this.state.history.push({ attempt: this.state.attempt, ...record, durationMs, ...hedges });
+    this.hedge.sent = 0;
+    this.hedge.won = false;
   }
 
   /** What `JSON.stringify` (and axios's `error.toJSON()`) shows of the context: its state. */

@@ -5,6 +5,7 @@ import type {
   StatusCodeRule,
   ValidatedRetryOptions,
 } from '../types.js';
+import { normalizeHedge } from './hedge-options.js';
 import { DEFAULT_RESET_HEADERS, RESET_FORMATS } from './server-time.js';
 import type { Check } from './validate.js';
 import { atLeast, checkAll, fail, fn, optional, positive, rejectUnknown, shown } from './validate.js';
@@ -38,7 +39,9 @@ export const DEFAULTS: ValidatedRetryOptions = Object.freeze({
   logger: undefined,
   budget: true,
   circuitBreaker: false,
+  throttle: false,
   onCircuitStateChange: undefined,
+  hedge: false,
 });
 
 const KEY_DEFAULTS: Omit<IdempotencyKeyOptions, 'generate'> = Object.freeze({
@@ -101,7 +104,13 @@ const CHECKS: { readonly [K in keyof RetryOptions]: Check } = {
     typeof v === 'boolean' || has(v, 'tryRetry', 'recordRequest') ? undefined : 'a boolean or a RetryBudget',
   circuitBreaker: (v) =>
     typeof v === 'boolean' || has(v, 'acquire', 'record', 'keyOf') ? undefined : 'a boolean or a CircuitBreaker',
+  throttle: (v) =>
+    typeof v === 'boolean' || has(v, 'acquire', 'record', 'keyOf', 'snapshot')
+      ? undefined
+      : 'a boolean or an AdaptiveThrottle',
   onCircuitStateChange: hook,
+  // The fields are checked by normalizeHedge, which names each (`hedge.delay`).
+  hedge: (v) => (v === false || isPlainObject(v) ? undefined : 'false or { delay, maxHedges?, maxExtraLoad? }'),
 };
 
 /** Every option name of the retry policy. */
@@ -163,6 +172,7 @@ export function normalizeOptions(
   if ('idempotencyKey' in given) {
     merged.idempotencyKey = given.idempotencyKey === false ? false : normalizeKeyOptions(given.idempotencyKey as true);
   }
+  if ('hedge' in given) merged.hedge = given.hedge === false ? false : normalizeHedge(given.hedge);
   if ('methods' in given) merged.methods = Object.freeze((given.methods as string[]).map((m) => m.toUpperCase()));
   if ('resetHeaders' in given) {
     merged.resetHeaders = Object.freeze(

@@ -1,12 +1,12 @@
 import { isAxiosError } from 'axios';
 import { monotonicNow } from '../clock.js';
 import { failureVerdict, isAbortError, isRetryable } from '../decide/classify.js';
-import { CircuitOpenError } from '../errors.js';
+import { CircuitOpenError, ThrottledError } from '../errors.js';
 import { CallerAbort } from '../run/abort.js';
 import { gaveUpInside, markStarted } from '../run/call-order.js';
 import { admitAttempt, afterFailedAttempt, stopRetrying, timeLeft } from '../run/engine.js';
 import type { Subject } from '../run/log.js';
-import { log, successLine } from '../run/log.js';
+import { log, reportOnce, successLine } from '../run/log.js';
 import type { InstanceScope } from '../run/scope.js';
 import { rememberState, storiesIn } from '../run/stories.js';
 import type { AttemptInfo, NormalizedRetryOptions, RetryState, StopReason } from '../types.js';
@@ -70,12 +70,28 @@ async function attemptUntilDone<T>(
   for (;;) {
     // No time left: nothing is started.
     if (state.attempt && (timeLeft(run) ?? Infinity) <= 0) return fail(lastError, 'deadline');
+    // The throttle first, so that a probe slot the breaker gives is never held by a rejected attempt.
+    const throttled = options.throttle ? options.throttle.acquire(call.name) : undefined;
+    if (throttled && !throttled.allowed) {
+      return fail(state.attempt ? lastError : new ThrottledError(call.name, throttled.probability), 'throttled');
+    }
     const admission = admitAttempt(options.circuitBreaker, key, report);
     if (!admission.allowed) {
       return fail(state.attempt ? lastError : new CircuitOpenError(call.name, admission.retryAfterMs), 'circuit-open');
     }
     const started = markStarted();
     const outcome = await attempt(fn, run, scope, call.idempotencyKey, (error) => {
+      // Refused: what the breaker would count as a failure, told by its status if it has one.
+      const { throttle } = options;
+      if (throttle) {
+        const status = (error?.error as { response?: { status?: number } } | undefined)?.response?.status;
+        const network = error !== undefined && !error.aborted && status === undefined;
+        try {
+          throttle.record(call.name, { status, network });
+        } catch (failure) {
+          reportOnce(throttle, 'throttle', failure);
+        }
+      }
       if (options.circuitBreaker && key !== undefined) {
         const verdict = !error ? 'success' : error.aborted ? 'neutral' : failureVerdict(error.error, options);
         report(options.circuitBreaker.record(key, verdict, admission.probe));

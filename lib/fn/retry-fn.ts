@@ -2,7 +2,7 @@ import { normalizeOptions, OPTION_NAMES } from '../decide/options.js';
 import { newIdempotencyKey } from '../decide/replay-safety.js';
 import type { Check } from '../decide/validate.js';
 import { checkAll, fail, optional, rejectUnknown } from '../decide/validate.js';
-import { budgetFor, sharedBreaker } from '../protect/shared.js';
+import { budgetFor, sharedBreaker, sharedThrottle } from '../protect/shared.js';
 import { InstanceScope } from '../run/scope.js';
 import type { AttemptInfo, RetryOptions, RetryStats, ValidatedRetryOptions } from '../types.js';
 import { runWithRetry } from './fn-loop.js';
@@ -98,5 +98,6 @@ function fnPolicy(policy: Partial<RetryOptions>, name: string, signal: unknown):
     cooldown: false,
     budget: options.budget === true ? budgetFor(name) : options.budget,
     circuitBreaker: options.circuitBreaker === true ? sharedBreaker() : options.circuitBreaker,
+    throttle: options.throttle === true ? sharedThrottle() : options.throttle,
   });
 }

@@ -1,5 +1,6 @@
 import { CircuitBreaker } from './breaker.js';
 import { RetryBudget } from './budget.js';
+import { AdaptiveThrottle } from './throttle.js';
 
 /**
  * What `budget: true` and `circuitBreaker: true` stand for under `retry(fn)` and `withRetry`:
@@ -24,6 +25,13 @@ export function budgetFor(name: string): RetryBudget {
 }
 
 let breaker: CircuitBreaker | undefined;
+let throttle: AdaptiveThrottle | undefined;
+
+/** The process-wide adaptive throttle of `retry(fn)` calls, one key per name. */
+export function sharedThrottle(): AdaptiveThrottle {
+  throttle ??= new AdaptiveThrottle();
+  return throttle;
+}
 
 /** The process-wide breaker of `retry(fn)` calls, one circuit per name (bounded by `maxCircuits`). */
 export function sharedBreaker(): CircuitBreaker {

@@ -1,6 +1,8 @@
 import { WallClockLead } from '../clock.js';
 import { RetryBudget } from '../protect/budget.js';
 import { Cooldown } from '../protect/cooldown.js';
+import { HedgeLoad } from '../protect/hedge-load.js';
+import { Latencies } from '../protect/latencies.js';
 import type {
   CircuitTransition,
   NormalizedRetryOptions,
@@ -24,6 +26,8 @@ export class InstanceScope {
   requests = 0;
   attempts = 0;
   retries = 0;
+  /** Extra copies sent by `hedge` (not attempts: an attempt is one however many copies it has). */
+  hedges = 0;
   successes = 0;
   failures = 0;
   readonly giveUps: Partial<Record<StopReason, number>> = {};
@@ -32,6 +36,7 @@ export class InstanceScope {
   #onIdle: (() => void) | undefined;
   #budget: RetryBudget | undefined;
   #cooldown: Cooldown | undefined;
+  #hedging: { readonly load: HedgeLoad; readonly latencies: Latencies } | undefined;
 
   /**
    * Requests without per-request options take the fast path when nothing must be looked after
@@ -46,8 +51,15 @@ export class InstanceScope {
 
   constructor(options: ValidatedRetryOptions) {
     this.options = this.resolve(options);
-    const { attemptTimeout, deadline, circuitBreaker, idempotencyKey, retries } = this.options;
-    this.fastPath = attemptTimeout === undefined && deadline === undefined && !circuitBreaker && !idempotencyKey;
+    const { attemptTimeout, deadline, circuitBreaker, throttle, idempotencyKey, retries, hedge } = this.options;
+    // A hedged request's first attempt is the one hedged: it must go through our adapter.
+    this.fastPath =
+      attemptTimeout === undefined &&
+      deadline === undefined &&
+      !circuitBreaker &&
+      !throttle &&
+      !idempotencyKey &&
+      !hedge;
     this.neverReplays = this.fastPath && retries === 0;
   }
 
@@ -57,18 +69,15 @@ export class InstanceScope {
    * `CircuitBreaker` pays for, so `attachRetry` cannot make one (0.2.0).
    */
   resolve(options: ValidatedRetryOptions): NormalizedRetryOptions {
-    const { budget, circuitBreaker, cooldown } = options;
-    if (circuitBreaker === true) {
-      throw new TypeError(
-        'axios-rebound: option "circuitBreaker" must be a CircuitBreaker or false under attachRetry, got true ' +
-          "(pass new CircuitBreaker(), imported from 'axios-rebound')",
-      );
-    }
+    const { budget, cooldown } = options;
+    const circuitBreaker = notTrue(options.circuitBreaker, 'circuitBreaker', 'CircuitBreaker');
+    const throttle = notTrue(options.throttle, 'throttle', 'AdaptiveThrottle');
     // Neither is `true`, so the options already are what a request runs under.
     if (budget !== true && cooldown !== true) return options as NormalizedRetryOptions;
     return Object.freeze({
       ...options,
       circuitBreaker,
+      throttle,
       budget: budget === true ? this.#ownBudget() : budget,
       cooldown: cooldown === true ? this.#ownCooldown() : cooldown,
     });
@@ -84,6 +93,16 @@ export class InstanceScope {
   #ownCooldown(): Cooldown {
     this.#cooldown ??= new Cooldown();
     return this.#cooldown;
+  }
+
+  /**
+   * What hedging shares between the instance's requests, made on first use: the extra-load cap
+   * (over the instance's budget's window, 10 s without one) and the latencies behind `'p95'`.
+   */
+  get hedging(): { readonly load: HedgeLoad; readonly latencies: Latencies } {
+    const { budget } = this.options;
+    this.#hedging ??= { load: new HedgeLoad(budget ? budget.options.windowMs : 10_000), latencies: new Latencies() };
+    return this.#hedging;
   }
 
   /** Whether a request of the instance's own options may meet a cooldown: it must then take the tracked path. */
@@ -149,11 +168,12 @@ export class InstanceScope {
   }
 
   stats(): RetryStats {
-    const { budget, circuitBreaker, cooldown } = this.options;
+    const { budget, circuitBreaker, cooldown, throttle } = this.options;
     const stats: RetryStats = {
       requests: this.requests,
       attempts: this.attempts,
       retries: this.retries,
+      hedges: this.hedges,
       successes: this.successes,
       failures: this.failures,
       giveUps: { ...this.giveUps },
@@ -163,6 +183,8 @@ export class InstanceScope {
     if (budgetNow) stats.budget = budgetNow;
     const cooldownNow = cooldown && snapshotOf(cooldown, 'cooldown');
     if (cooldownNow) stats.cooldown = cooldownNow;
+    const throttleNow = throttle && snapshotOf(throttle, 'throttle');
+    if (throttleNow) stats.throttle = throttleNow;
     return stats;
   }
 }
@@ -178,4 +200,18 @@ function snapshotOf<T>(protection: { snapshot(): T }, name: string): T | undefin
     reportOnce(protection, `${name}.snapshot`, error);
     return undefined;
   }
+}
+
+/**
+ * A protection that is code only its importer pays for (a breaker, a throttle): `attachRetry`
+ * cannot make one for `true` (0.2.0).
+ */
+function notTrue<T>(value: T | boolean, name: string, kind: string): T | false {
+  if (value === true) {
+    throw new TypeError(
+      `axios-rebound: option "${name}" must be ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind} or false under attachRetry, got true ` +
+        `(pass new ${kind}(), imported from 'axios-rebound')`,
+    );
+  }
+  return value as T | false;
 }
