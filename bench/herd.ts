@@ -10,7 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { DelayOptions } from '../lib/index.js';
-import { CircuitBreaker, nextDelay, RetryBudget } from '../lib/index.js';
+import { AdaptiveThrottle, CircuitBreaker, nextDelay, RetryBudget } from '../lib/index.js';
 import { table, writeSection } from './common.js';
 import type { OutageRun } from './outage.js';
 import { OUTAGE_HEADER, SCENARIO, summarize } from './outage.js';
@@ -163,6 +163,7 @@ interface FleetPolicy {
   delay: (attempt: number, previousDelay: number | undefined, random: () => number) => number;
   budget?: (now: () => number) => RetryBudget;
   breaker?: (now: () => number) => CircuitBreaker;
+  throttle?: (now: () => number, random: () => number) => AdaptiveThrottle;
 }
 
 const REBOUND_DEFAULTS: DelayOptions = {
@@ -189,6 +190,20 @@ const FLEET_POLICIES: FleetPolicy[] = [
     budget: (now) => new RetryBudget({ now }),
     breaker: (now) => new CircuitBreaker({ openMs: 1000, maxOpenMs: 4000, now }),
   },
+  {
+    name: 'axios-rebound + breaker (openMs 30 s)',
+    retries: 3,
+    delay: reboundDelay,
+    budget: (now) => new RetryBudget({ now }),
+    breaker: (now) => new CircuitBreaker({ openMs: 30_000, now }),
+  },
+  {
+    name: 'axios-rebound + throttle (defaults)',
+    retries: 3,
+    delay: reboundDelay,
+    budget: (now) => new RetryBudget({ now }),
+    throttle: (now, random) => new AdaptiveThrottle({ now, random }),
+  },
 ];
 
 /** A simulated run reports what a real one does (step 4), so both are summarized alike. */
@@ -209,12 +224,21 @@ export function fleet(
   const events = new Events();
   const now = () => events.now;
   const buckets: number[] = Array.from({ length: Math.ceil(shape.runMs / 100) }, () => 0);
-  const run: FleetRun = { buckets, outageRequests: 0, outageFirstAttempts: 0, calls: 0, succeeded: 0, settleMs: [] };
+  const run: FleetRun = {
+    buckets,
+    outageRequests: 0,
+    outageFirstAttempts: 0,
+    calls: 0,
+    succeeded: 0,
+    settleMs: [],
+    outcomes: [],
+  };
   let tokens = shape.capacityPerSecond;
   let refilledAt = 0;
   const instances = Array.from({ length: shape.instances }, () => ({
     budget: policy.budget?.(now),
     breaker: policy.breaker?.(now),
+    throttle: policy.throttle?.(now, random),
   }));
   const net = () => hop(random, 1, 0.3);
 
@@ -235,7 +259,7 @@ export function fleet(
     return true;
   };
 
-  const caller = (instance: { budget: RetryBudget | undefined; breaker: CircuitBreaker | undefined }) => {
+  const caller = (instance: (typeof instances)[number]) => {
     const think = () => 250 + random() * 500;
     const call = () => {
       if (events.now >= shape.runMs) return;
@@ -246,10 +270,13 @@ export function fleet(
       const settle = (ok: boolean) => {
         if (ok) run.succeeded += 1;
         run.settleMs.push(events.now - started);
+        run.outcomes.push({ at: started, ok });
         events.at(events.now + think(), call);
       };
       const send = () => {
         attempt += 1;
+        // As in attempt.ts: the throttle first; a rejected attempt ends the call.
+        if (instance.throttle && !instance.throttle.acquire('server').allowed) return settle(false);
         const admission = instance.breaker?.acquire('server');
         if (admission && !admission.allowed) return settle(false);
         const probe = admission?.allowed ? admission.probe : false;
@@ -257,6 +284,7 @@ export function fleet(
           const ok = serve(attempt === 1);
           events.at(events.now + net(), () => {
             instance.breaker?.record('server', ok ? 'success' : 'failure', probe);
+            instance.throttle?.record('server', { status: ok ? 200 : 503, network: false });
             if (ok) return settle(true);
             if (attempt > policy.retries || (instance.budget && !instance.budget.tryRetry())) return settle(false);
             const delay = policy.delay(attempt, previousDelay, random);
@@ -271,7 +299,7 @@ export function fleet(
     events.at(random() * 500, call);
   };
   for (let i = 0; i < shape.callers; i++)
-    caller(instances[i % shape.instances] ?? { budget: undefined, breaker: undefined });
+    caller(instances[i % shape.instances] ?? { budget: undefined, breaker: undefined, throttle: undefined });
   events.run(shape.runMs + 60_000);
   return run;
 }

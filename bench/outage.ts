@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AxiosInstance } from 'axios';
-import { CircuitBreaker } from '../lib/index.js';
+import { AdaptiveThrottle, CircuitBreaker } from '../lib/index.js';
 import type { Variant } from './common.js';
 import { create, environment, median, message, percentile, rotate, table, writeSection } from './common.js';
 import { lineChart } from './svg.js';
@@ -32,6 +32,27 @@ export interface OutageRun {
   calls: number;
   succeeded: number;
   settleMs: number[];
+  /** When each call started (ms into the run) and whether it succeeded. */
+  outcomes: { at: number; ok: boolean }[];
+}
+
+/**
+ * Time from the service's recovery until 99 % of calls succeed again: the first start time t
+ * after the recovery such that at least 99 % of the calls started from t on succeeded. `Infinity`
+ * when that never happens before the run ends.
+ */
+export function recoveryMs(outcomes: readonly { at: number; ok: boolean }[], recoveredAt: number): number {
+  const after = outcomes.filter((o) => o.at >= recoveredAt).sort((a, b) => a.at - b.at);
+  let failed = 0;
+  let best = Infinity;
+  // From the end back: the suffix from call i on has (after.length - i) calls and `failed` failures.
+  for (let i = after.length - 1; i >= 0; i--) {
+    const call = after[i];
+    if (!call) continue;
+    if (!call.ok) failed += 1;
+    if (failed <= 0.01 * (after.length - i)) best = call.at;
+  }
+  return best - recoveredAt;
 }
 
 type Policy = { name: string; variant: Variant; rebound?: () => object };
@@ -45,6 +66,16 @@ export const POLICIES: Policy[] = [
     name: 'axios-rebound + breaker (openMs 1 s)',
     variant: 'axios-rebound',
     rebound: () => ({ circuitBreaker: new CircuitBreaker({ openMs: 1000, maxOpenMs: 4000 }) }),
+  },
+  {
+    name: 'axios-rebound + breaker (openMs 30 s)',
+    variant: 'axios-rebound',
+    rebound: () => ({ circuitBreaker: new CircuitBreaker({ openMs: 30_000 }) }),
+  },
+  {
+    name: 'axios-rebound + throttle (defaults)',
+    variant: 'axios-rebound',
+    rebound: () => ({ throttle: new AdaptiveThrottle() }),
   },
 ];
 
@@ -69,18 +100,22 @@ async function runOnce(child: ChildProcess, port: number, policy: Policy): Promi
   let calls = 0;
   let succeeded = 0;
   const settleMs: number[] = [];
+  const outcomes: { at: number; ok: boolean }[] = [];
   const caller = async (index: number) => {
     let n = 0;
     while (Date.now() - started < SCENARIO.runMs) {
       const id = `${index}-${n++}`;
       const t0 = Date.now();
       calls += 1;
+      let ok = false;
       try {
         await api.get('/work', { headers: { 'X-Call-ID': id } });
         succeeded += 1;
+        ok = true;
       } catch {
         // Counted as a failed call.
       }
+      outcomes.push({ at: t0 - started, ok });
       settleMs.push(Date.now() - t0);
       const [lo, hi] = SCENARIO.thinkMs;
       await sleep(lo + Math.random() * (hi - lo));
@@ -100,6 +135,7 @@ async function runOnce(child: ChildProcess, port: number, policy: Policy): Promi
     calls,
     succeeded,
     settleMs,
+    outcomes,
   };
 }
 
@@ -113,10 +149,12 @@ export function summarize(runs: OutageRun[]): (string | number)[] {
     Math.round(m((r) => (r.outageRequests * 1000) / SCENARIO.outageMs)),
     Math.round(m((r) => Math.max(...outageBuckets(r)) * 10)),
     m((r) => r.outageRequests / Math.max(1, r.outageFirstAttempts)).toFixed(2),
+    m((r) => r.outageRequests / Math.max(1, callsDuringOutage(r))).toFixed(2),
     `${(m((r) => r.succeeded / r.calls) * 100).toFixed(1)} %`,
     Math.round(m((r) => percentile(r.settleMs, 50))),
     Math.round(m((r) => percentile(r.settleMs, 95))),
     Math.round(m((r) => percentile(r.settleMs, 99))),
+    recoveryCell(m((r) => recoveryMs(r.outcomes, SCENARIO.outageAtMs + SCENARIO.outageMs))),
   ];
 }
 
@@ -126,11 +164,21 @@ export const OUTAGE_HEADER = [
   'req/s during outage',
   'peak req/s during outage',
   'outage load ÷ first attempts',
+  'outage load ÷ calls started',
   'calls that succeeded',
   'p50 ms',
   'p95 ms',
   'p99 ms',
+  'recovery to 99 % ms',
 ];
+
+/** Calls the callers started while the service was down (sent or not: a throttle or breaker may refuse them). */
+const callsDuringOutage = (r: OutageRun) =>
+  r.outcomes.filter((o) => o.at >= SCENARIO.outageAtMs && o.at < SCENARIO.outageAtMs + SCENARIO.outageMs).length;
+
+/** A recovery time, or how long the run went on without one. */
+const recoveryCell = (ms: number) =>
+  Number.isFinite(ms) ? Math.round(ms) : `> ${(SCENARIO.runMs - SCENARIO.outageAtMs - SCENARIO.outageMs) / 1000} s`;
 
 export async function outage(options: { rounds: number }): Promise<string> {
   const child = fork(new URL('./outage-server.mjs', import.meta.url));
@@ -162,7 +210,7 @@ export async function outage(options: { rounds: number }): Promise<string> {
   });
   writeFileSync(new URL('../docs/outage-real.svg', import.meta.url), chart);
   const body = [
-    `Command: \`npm run bench -- outage\` (${options.rounds} interleaved rounds; medians). ${SCENARIO.callers} callers in one process, each in a closed loop with ${SCENARIO.thinkMs[0]}–${SCENARIO.thinkMs[1]} ms think time, against a server (child process, capacity ${SCENARIO.capacityPerSecond} requests/s, 503 beyond) that answers 503 to everything from ${SCENARIO.outageAtMs / 1000} s to ${(SCENARIO.outageAtMs + SCENARIO.outageMs) / 1000} s of a ${SCENARIO.runMs / 1000} s run. "First attempts" are the calls the callers started during the outage (a call's retries carry its X-Call-ID). ${environment()}.`,
+    `Command: \`npm run bench -- outage\` (${options.rounds} interleaved rounds; medians). ${SCENARIO.callers} callers in one process, each in a closed loop with ${SCENARIO.thinkMs[0]}–${SCENARIO.thinkMs[1]} ms think time, against a server (child process, capacity ${SCENARIO.capacityPerSecond} requests/s, 503 beyond) that answers 503 to everything from ${SCENARIO.outageAtMs / 1000} s to ${(SCENARIO.outageAtMs + SCENARIO.outageMs) / 1000} s of a ${SCENARIO.runMs / 1000} s run. "First attempts" are the calls whose first attempt reached the server during the outage (a call's retries carry its X-Call-ID); "calls started" counts every call the callers started then, sent or refused locally (a breaker, a throttle). "Recovery to 99 %" is the time from the service's recovery until 99 % of the calls started from then on succeed. ${environment()}.`,
     table(OUTAGE_HEADER, rows),
     '![server load over time](../docs/outage-real.svg)',
   ].join('\n\n');
