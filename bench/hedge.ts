@@ -34,6 +34,8 @@ const VARIANTS: readonly { name: string; hedge: RetryOptions['hedge'] }[] = [
   { name: "hedge: { delay: 'p95' }", hedge: { delay: 'p95' } },
   // With exactly 5 % slow, a 5 % cap is spent as fast as it is earned: a little headroom.
   { name: "hedge: { delay: 'p95', maxExtraLoad: 0.06 }", hedge: { delay: 'p95', maxExtraLoad: 0.06 } },
+  // Under 3 × p50 needs a hedge within about 2 × p50: a fixed 50 ms cannot get there by construction.
+  { name: 'hedge: { delay: 20, maxExtraLoad: 0.06 }', hedge: { delay: 20, maxExtraLoad: 0.06 } },
 ];
 
 interface HedgeRun {
