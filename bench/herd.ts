@@ -11,22 +11,14 @@
 import { writeFileSync } from 'node:fs';
 import type { DelayOptions } from '../lib/index.js';
 import { AdaptiveThrottle, CircuitBreaker, nextDelay, RetryBudget } from '../lib/index.js';
+import { mulberry32 } from '../lib/testing/random.js';
 import { table, writeSection } from './common.js';
 import type { OutageRun } from './outage.js';
 import { OUTAGE_HEADER, SCENARIO, summarize } from './outage.js';
 import { lineChart } from './svg.js';
 
-/** mulberry32: a small seeded PRNG, so every simulation is reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the testing entry's), so every simulation is reproducible. */
+export const prng = mulberry32;
 
 /** |N(mean, sd)| by Box–Muller. */
 function hop(random: () => number, mean = 10, sd = 2): number {

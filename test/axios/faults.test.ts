@@ -7,6 +7,7 @@ import axios from 'axios';
 import { expect } from 'chai';
 import type { RetryHandle, RetryOptions } from '../../lib/index.js';
 import { attachRetry, getRetryState } from '../../lib/index.js';
+import { mulberry32 } from '../../lib/testing/random.js';
 import { outcome } from '../helpers.js';
 import type { TestServer } from '../server.js';
 import { startServer, withoutLeaks } from '../server.js';
@@ -60,16 +61,7 @@ function act(fault: Fault, req: http.IncomingMessage, res: http.ServerResponse):
 }
 
 /** A small seeded PRNG (mulberry32), so a "random" mix of faults is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = mulberry32;
 
 describe('fault injection against a real server on 127.0.0.1', function () {
   this.timeout(20_000);
