@@ -57,6 +57,7 @@ export type {
   CooldownWait,
   FailureContext,
   GiveUpContext,
+  HedgeOptions,
   IdempotencyKeyOptions,
   JitterName,
   Logger,
