@@ -20,7 +20,7 @@ export function nonDecreasing(now: () => number): () => number {
     const time = now() + offset;
     // A reading that is no number (a user's clock gave NaN) is ignored: time stands still,
     // rather than every later reading becoming NaN too.
-    if (Number.isNaN(time)) return last;
+    if (Number.isNaN(time)) return last === -Infinity ? 0 : last;
     if (time < last) offset += last - time;
     last = Math.max(time, last);
     return last;

@@ -118,7 +118,7 @@ export interface ThrottleAdmission {
 
 /** A key of an adaptive throttle, as `stats()` shows it. */
 export interface ThrottleSnapshot {
-  /** Requests the client attempted over the window, those rejected locally included. */
+  /** Requests over the window that ended or were rejected locally. */
   requests: number;
   /** Requests the backend accepted over the window. */
   accepts: number;

@@ -5,7 +5,7 @@ import { isRetryable } from '../decide/classify.js';
 import { isReplayableBody, isSafeToRepeat } from '../decide/replay-safety.js';
 import { headerReader, serverTime } from '../decide/server-time.js';
 import { originOf } from '../protect/origin.js';
-import { hedgeLine, log, requestSubject } from '../run/log.js';
+import { hedgeLine, log, reportOnce, requestSubject } from '../run/log.js';
 import { after } from '../run/timers.js';
 import type { HedgeOptions } from '../types.js';
 import type { Outcome, RequestContext } from './context.js';
@@ -37,7 +37,7 @@ export function hedgePlan(context: RequestContext, config: InternalAxiosRequestC
   if (!hedge || context.hedge.serverTimed || !isSafeToRepeat(config, options)) return undefined;
   if (!isReplayableBody(context.request.data) || !isReplayableBody(config.data)) return undefined;
   const origin = originOf(config);
-  if (context.state.attempt === 1) scope.hedging.load.recordFirstAttempt();
+  if (context.state.attempt === 1) scope.hedging.load.recordFirstAttempt(origin);
   const delayMs = hedge.delay === 'p95' ? scope.hedging.latencies.p95(origin) : hedge.delay;
   return { hedge, origin, delayMs };
 }
@@ -124,7 +124,14 @@ export function hedged(
     const schedule = (delayMs: number) => {
       cancelTimer = after(delayMs, () => {
         cancelTimer = undefined;
-        if (done || !mayHedge(context, plan.hedge)) return;
+        // A timer's callback has no caller to throw to: a hedge that cannot go is not sent.
+        let may = false;
+        try {
+          may = !done && mayHedge(context, plan);
+        } catch (error) {
+          reportOnce(context.scope, 'hedge', error);
+        }
+        if (!may) return;
         context.hedge.sent += 1;
         context.scope.hedges += 1;
         const copy = context.hedge.sent + 1;
@@ -145,17 +152,23 @@ export function hedged(
 /**
  * Whether a hedge may go now. Not while the call has seen a server time, while the instance's
  * cooldown holds an origin (a 429 said when to come back), or while the request's circuit is
- * not closed; then only if the extra-load cap allows it, and the retry budget gives a retry
- * for it: a hedge is extra load like a retry, so retries and hedges together stay within the
- * budget. Nothing a user's cooldown or breaker throws here ends the attempt: it sends no hedge.
+ * not closed, or while the throttle rejects any share of its requests; then only if the
+ * origin's extra-load cap allows it, and the retry budget gives a retry for it: a hedge is extra
+ * load like a retry, so retries and hedges together stay within the budget. Nothing a user's
+ * cooldown, throttle, breaker or budget throws here ends the attempt: it sends no hedge.
  */
-function mayHedge(context: RequestContext, hedge: Readonly<HedgeOptions>): boolean {
+function mayHedge(context: RequestContext, plan: HedgePlan): boolean {
   const { options, scope } = context;
-  const { cooldown, circuitBreaker: breaker, budget } = options;
+  const { cooldown, circuitBreaker: breaker, budget, throttle } = options;
   const { load } = scope.hedging;
-  if (context.hedge.serverTimed || !load.allows(hedge.maxExtraLoad)) return false;
+  if (context.hedge.serverTimed || !load.allows(plan.origin, plan.hedge.maxExtraLoad)) return false;
   try {
     if (cooldown && cooldown.active === true) return false;
+    // A backend the throttle is thinning traffic to gets no extra copies.
+    const { throttleKey } = context;
+    if (throttle && throttleKey !== undefined && (throttle.snapshot()[throttleKey]?.rejectionProbability ?? 0) > 0) {
+      return false;
+    }
     if (breaker && context.circuitKey !== undefined) {
       const admission = breaker.acquire(context.circuitKey);
       scope.report(admission.transition, options);
@@ -166,11 +179,11 @@ function mayHedge(context: RequestContext, hedge: Readonly<HedgeOptions>): boole
         return false;
       }
     }
+    if (budget && !budget.tryRetry()) return false;
   } catch {
     return false;
   }
-  if (budget && !budget.tryRetry()) return false;
-  load.recordHedge();
+  load.recordHedge(plan.origin);
   return true;
 }
 

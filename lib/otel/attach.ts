@@ -20,6 +20,9 @@ export interface TelemetryOptions {
 export const BACKOFF_EVENT = 'axios_rebound.backoff';
 export const GIVE_UP_EVENT = 'axios_rebound.give_up';
 
+/** The config of each call that gave up, by its story: what its metrics are labelled with. */
+const configs = new WeakMap<object, AxiosResponse['config']>();
+
 /**
  * {@link attachRetry} with OpenTelemetry: each attempt is sent with its resend count in the
  * context (for {@link httpInstrumentationHooks} and {@link undiciInstrumentationHooks} to put
@@ -43,6 +46,8 @@ export function attachRetryWithTelemetry(
       return onRetry?.(ctx);
     },
     onGiveUp: (ctx) => {
+      // A hook's error carries no config of the call's: the metrics take it from here.
+      if (ctx.config) configs.set(ctx.state, ctx.config);
       observe(() => giveUpEvent(ctx));
       return onGiveUp?.(ctx);
     },
@@ -54,7 +59,7 @@ export function attachRetryWithTelemetry(
   // composes with other interceptors"), and the story that getRetryState tells of it.
   const ended = (about: AxiosResponse | unknown) => {
     const state = getRetryState(about);
-    const config = (about as { config?: AxiosResponse['config'] } | undefined)?.config;
+    const config = (about as { config?: AxiosResponse['config'] } | undefined)?.config ?? (state && configs.get(state));
     if (state) observe(() => recorder.callEnded(state, callAttributes(instance, config)));
   };
   const responseId = instance.interceptors.response.use(

@@ -8,7 +8,7 @@ export const SCOPE = 'axios-rebound';
 export const STOP_REASON_ATTRIBUTE = 'axios_rebound.stop_reason';
 
 /** The stop reasons that are a protection refusing a retry (or an attempt) rather than the failure itself. */
-const REFUSALS: ReadonlySet<StopReason> = new Set<StopReason>(['budget', 'circuit-open', 'rate-limited']);
+const REFUSALS: ReadonlySet<StopReason> = new Set<StopReason>(['budget', 'circuit-open', 'throttled', 'rate-limited']);
 
 /**
  * Per-call bucket boundaries from gRFC A96 (retries: [1, 2, 3, 4, 5]) and A66 (latencies, in

@@ -107,16 +107,19 @@ export class CircuitBreaker implements CircuitBreakerLike {
   snapshot(): Record<string, { state: CircuitState; consecutiveFailures: number; openUntil?: number }> {
     const now = this.#now();
     const wallNow = Date.now();
-    const result: Record<string, CircuitSnapshot> = {};
+    const result: [string, CircuitSnapshot][] = [];
     for (const [key, { circuit, trip }] of this.#table.entries(now)) {
       const { consecutiveFailures } = trip;
       const state = stateOf(circuit, now);
-      result[key] =
+      result.push([
+        key,
         state === 'open' && circuit.state === 'open'
           ? { state, consecutiveFailures, openUntil: Math.ceil(wallNow + circuit.openUntil - now) }
-          : { state, consecutiveFailures };
+          : { state, consecutiveFailures },
+      ]);
     }
-    return result;
+    // Keys are the user's: `fromEntries` keeps a key named `__proto__` a key.
+    return Object.fromEntries(result);
   }
 
   /**

@@ -160,12 +160,13 @@ export class Cooldown implements CooldownLike {
    */
   snapshot(): CooldownSnapshot {
     const now = this.#now();
-    const origins: Record<string, number> = {};
+    const origins: [string, number][] = [];
     for (const [key, entry] of this.#entries) {
       const end = endOf(entry);
-      if (end > now) origins[key] = Math.ceil(end - now);
+      if (end > now) origins.push([key, Math.ceil(end - now)]);
       else this.#entries.delete(key);
     }
-    return { origins, waited: this.#waited, failedFast: this.#failedFast };
+    // Keys are the user's: `fromEntries` keeps a key named `__proto__` a key.
+    return { origins: Object.fromEntries(origins), waited: this.#waited, failedFast: this.#failedFast };
   }
 }

@@ -71,7 +71,8 @@ const ACCEPTS = 1;
  * A backend that refuses half of what it gets sees the client back off in proportion; one that
  * accepts again is sent everything again as soon as the accepts outweigh the window's refusals.
  * Unlike a circuit breaker, it never sends only a probe: it thins the traffic out smoothly.
- * Locally rejected requests count as requests, so the probability holds while the backend is down.
+ * Locally rejected requests count as requests, so the probability holds while the backend is
+ * down; requests let through count when they end, so a burst in flight is not taken for refusals.
  *
  * Use it where a `CircuitBreaker` goes (`throttle` option; per origin; pass one instance to
  * several axios instances to share it). Memory: one window (a ring of 10 slots) per key, at
@@ -116,35 +117,48 @@ export class AdaptiveThrottle implements AdaptiveThrottleLike {
     return this.options.key(config);
   }
 
-  /** Counts a request the client attempts, and rejects it locally with the throttle's probability. */
+  /**
+   * Rejects a request locally with the throttle's probability; a rejected one counts as a
+   * request at once. One let through counts when it ends (`record`): counted while in flight,
+   * a burst to a healthy backend would look refused until its answers came.
+   */
   acquire(key: string): ThrottleAdmission {
     const now = this.#now();
     const window = this.#window(key);
     const probability = this.#probability(window, now);
-    window.add(now, REQUESTS);
-    return probability > 0 && this.options.random() < probability
-      ? { allowed: false, probability }
-      : { allowed: true, probability };
+    if (probability > 0 && this.options.random() < probability) {
+      window.add(now, REQUESTS);
+      return { allowed: false, probability };
+    }
+    return { allowed: true, probability };
   }
 
-  /** How a request that `acquire` let through ended. */
+  /** How a request that `acquire` let through ended: a request, and an accept unless refused. */
   record(key: string, outcome: ThrottleOutcome): void {
-    if (!this.options.isRejection(outcome)) this.#windows.get(key)?.add(this.#now(), ACCEPTS);
+    const accepted = !this.options.isRejection(outcome);
+    const now = this.#now();
+    const window = this.#window(key);
+    window.add(now, REQUESTS);
+    if (accepted) window.add(now, ACCEPTS);
   }
 
   /** Each key's requests and accepts over the window, and its rejection probability now. */
   snapshot(): Record<string, ThrottleSnapshot> {
     const now = this.#now();
-    const keys: Record<string, ThrottleSnapshot> = {};
+    const keys: [string, ThrottleSnapshot][] = [];
     for (const [key, window] of this.#windows) {
       const requests = window.sum(now, REQUESTS);
       if (requests === 0) {
         this.#windows.delete(key);
         continue;
       }
-      keys[key] = { requests, accepts: window.sum(now, ACCEPTS), rejectionProbability: this.#probability(window, now) };
+      keys.push([
+        key,
+        { requests, accepts: window.sum(now, ACCEPTS), rejectionProbability: this.#probability(window, now) },
+      ]);
     }
-    return keys;
+    // Keys are the user's: `fromEntries` keeps a key named `__proto__` a key.
+    return Object.fromEntries(keys);
   }
 
   #probability(window: SlidingWindow, now: number): number {

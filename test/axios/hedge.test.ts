@@ -3,7 +3,7 @@ import axios, { AxiosError, CanceledError } from 'axios';
 import { expect } from 'chai';
 import type sinon from 'sinon';
 import type { Admission, CircuitBreakerLike, RetryHandle, RetryOptions } from '../../lib/index.js';
-import { attachRetry, Cooldown, getRetryState, RetryBudget } from '../../lib/index.js';
+import { AdaptiveThrottle, attachRetry, Cooldown, getRetryState, RetryBudget } from '../../lib/index.js';
 import { fakeClock, idle, outcome, recordingLogger } from '../helpers.js';
 
 /** What one copy does: answer after `ms` with a status (or fail with a network `code`), unless aborted first. */
@@ -200,6 +200,36 @@ describe('hedged requests (hedge)', () => {
     await settle(clock, api.get('/x'));
     expect(calls).to.have.length(22);
     expect(handle.stats().hedges).to.equal(1);
+  });
+
+  it('keeps the extra-load cap per origin: first attempts to one origin earn no hedge for another', async () => {
+    const steps: Step[] = [];
+    for (let i = 0; i < 40; i++) steps.push({ ms: 10 });
+    steps.push({ ms: 1000 }, { ms: 10 });
+    const { api, calls, handle } = hedgedClient(steps, { hedge: { delay: 50 } });
+    for (let i = 0; i < 40; i++) await settle(clock, api.get('http://fast.test/x'));
+    await settle(clock, api.get('http://slow.test/x'));
+    expect(calls).to.have.length(41);
+    expect(handle.stats().hedges).to.equal(0);
+  });
+
+  it("sends no hedge, and throws nowhere, when a budget of the user's throws", async () => {
+    const budget = new RetryBudget();
+    budget.tryRetry = () => {
+      throw new Error('budget broke');
+    };
+    const { api, calls } = hedgedClient([{ ms: 1000 }, { ms: 10 }], { budget });
+    const { value } = await settle(clock, api.get('/x'));
+    expect(value?.data).to.equal('copy 1');
+    expect(calls).to.have.length(1);
+  });
+
+  it("sends no hedge while the throttle rejects a share of the origin's requests", async () => {
+    const throttle = new AdaptiveThrottle({ minRequests: 0, random: () => 0.999 });
+    throttle.record('http://api.test', { status: 503, network: false });
+    const { api, calls } = hedgedClient([{ ms: 1000 }, { ms: 10 }], { throttle });
+    await settle(clock, api.get('/x'));
+    expect(calls).to.have.length(1);
   });
 
   it('sends no hedge the retry budget refuses: a hedge spends a retry', async () => {

@@ -69,7 +69,8 @@ describe('AdaptiveThrottle (Google SRE client-side throttling)', () => {
   });
 
   it('keeps keys apart, counts network failures and 429 as refusals and other answers as accepts', () => {
-    const { t } = throttle({ maxRejectionProbability: 1 });
+    const { t, draw } = throttle({ maxRejectionProbability: 1 });
+    draw(0.999);
     for (const outcome of [
       { status: 429, network: false },
       { status: undefined, network: true },
@@ -80,14 +81,36 @@ describe('AdaptiveThrottle (Google SRE client-side throttling)', () => {
       t.record('b', outcome);
     }
     t.acquire('c');
+    t.record('c', refused);
     expect(t.snapshot()).to.deep.equal({
       b: { requests: 4, accepts: 2, rejectionProbability: 0 },
       c: { requests: 1, accepts: 0, rejectionProbability: 0.5 },
     });
   });
 
+  it('counts a request let through when it ends: a burst in flight to a healthy backend is not refused', () => {
+    const t = new AdaptiveThrottle({ random: () => 0, maxRejectionProbability: 1, minRequests: 0 });
+    const burst = Array.from({ length: 40 }, () => t.acquire('a'));
+    expect(burst.every((admission) => admission.allowed)).to.equal(true);
+    for (let i = 0; i < 40; i++) t.record('a', accepted);
+    expect(t.acquire('a').allowed).to.equal(true);
+  });
+
+  it("shows a key named __proto__ as a key, not the snapshot's prototype", () => {
+    const { t } = throttle();
+    t.acquire('__proto__');
+    t.record('__proto__', refused);
+    const snapshot = t.snapshot();
+    expect(Object.keys(snapshot)).to.deep.equal(['__proto__']);
+    expect(Object.getPrototypeOf(snapshot)).to.equal(Object.prototype);
+  });
+
   it('takes what counts as refused from isRejection', () => {
-    const t = new AdaptiveThrottle({ isRejection: ({ status }) => status === 500, random: () => 0, minRequests: 0 });
+    const t = new AdaptiveThrottle({
+      isRejection: ({ status }) => status === 500,
+      random: () => 0.999,
+      minRequests: 0,
+    });
     t.acquire('a');
     t.record('a', { status: 500, network: false });
     t.acquire('a');
@@ -115,10 +138,10 @@ describe('AdaptiveThrottle (Google SRE client-side throttling)', () => {
 
   it('keeps at most maxKeys keys, forgetting the one used longest ago', () => {
     const t = new AdaptiveThrottle({ maxKeys: 2 });
-    t.acquire('a');
-    t.acquire('b');
-    t.acquire('a');
-    t.acquire('c');
+    for (const key of ['a', 'b', 'a', 'c']) {
+      t.acquire(key);
+      t.record(key, accepted);
+    }
     expect(Object.keys(t.snapshot()).sort()).to.deep.equal(['a', 'c']);
   });
 
