@@ -46,6 +46,8 @@ export class CircuitBreaker implements CircuitBreakerLike {
   readonly options: Readonly<CircuitBreakerOptions>;
   readonly #now: () => number;
   readonly #table: CircuitTable<Entry>;
+  /** Per key, probes in flight when its circuit was set by hand (see `#forgetProbes`). */
+  readonly #staleProbes = new Map<string, number>();
 
   constructor(options: Partial<CircuitBreakerOptions> = {}) {
     this.options = normalizeBreakerOptions(options);
@@ -87,6 +89,12 @@ export class CircuitBreaker implements CircuitBreakerLike {
 
   /** Records how an admitted attempt ended; returns the transition it caused, if any. */
   record(key: string, verdict: AttemptVerdict, probe: boolean): CircuitTransition | undefined {
+    const stale = probe ? (this.#staleProbes.get(key) ?? 0) : 0;
+    if (stale > 0) {
+      if (stale === 1) this.#staleProbes.delete(key);
+      else this.#staleProbes.set(key, stale - 1);
+      return undefined;
+    }
     const now = this.#now();
     let entry = this.#table.get(key, now);
     if (!entry) {
@@ -149,6 +157,7 @@ export class CircuitBreaker implements CircuitBreakerLike {
     const entry = this.#table.get(key, now);
     const from = entry ? stateOf(entry.circuit, now) : 'closed';
     if (from === 'isolated') return undefined;
+    this.#forgetProbes(key, entry);
     this.#table.keep(key, { ...this.#newEntry(), circuit: { state: 'isolated' } }, 'pinned', now);
     return { key, from, to: 'isolated' };
   }
@@ -163,9 +172,20 @@ export class CircuitBreaker implements CircuitBreakerLike {
     const now = this.#now();
     const entry = this.#table.get(key, now);
     if (!entry) return undefined;
+    this.#forgetProbes(key, entry);
     this.#table.delete(key);
     const from = stateOf(entry.circuit, now);
     return from === 'closed' ? undefined : { key, from, to: 'closed' };
+  }
+
+  /**
+   * Probes in flight when a circuit is set by hand belong to a half-open cycle that is over:
+   * their outcomes, when they come, must not move the next one (`record` drops that many).
+   */
+  #forgetProbes(key: string, entry: Entry | undefined): void {
+    const { circuit } = entry ?? {};
+    if (circuit?.state !== 'half-open' || circuit.probes <= 0) return;
+    this.#staleProbes.set(key, (this.#staleProbes.get(key) ?? 0) + circuit.probes);
   }
 
   #apply(key: string, entry: Entry, verdict: AttemptVerdict, probe: boolean, now: number) {

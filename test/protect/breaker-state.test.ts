@@ -209,6 +209,23 @@ describe('CircuitBreaker isolate and reset', () => {
     expect(breaker.acquire(KEY)).to.include({ allowed: false, retryAfterMs: Number.POSITIVE_INFINITY });
   });
 
+  it('does not let a probe in flight at a reset move the half-open cycle that follows', () => {
+    const clock = manualClock();
+    const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 10, now: clock.now });
+    call(breaker, KEY, 'failure');
+    clock.tick(10);
+    expect(breaker.acquire(KEY)).to.include({ probe: true });
+    breaker.reset(KEY);
+    call(breaker, KEY, 'failure');
+    clock.tick(10);
+    expect(breaker.acquire(KEY)).to.include({ probe: true });
+    // The old probe's success arrives first: it must not close the new cycle.
+    expect(breaker.record(KEY, 'success', true)).to.equal(undefined);
+    expect(breaker.snapshot()[KEY]?.state).to.equal('half-open');
+    // The new probe's failure opens it again.
+    expect(breaker.record(KEY, 'failure', true)).to.deep.equal({ key: KEY, from: 'half-open', to: 'open' });
+  });
+
   it('keeps an isolated circuit through idle expiry and maxCircuits pressure', () => {
     const clock = manualClock();
     const breaker = new CircuitBreaker({ failureThreshold: 1, maxCircuits: 2, now: clock.now });
