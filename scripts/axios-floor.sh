@@ -45,7 +45,11 @@ fi
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "give an exact axios version (x.y.z), not '$version'"
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/axios-floor.XXXXXX") || fail "cannot make a scratch folder"
-trap 'rm -rf "$scratch"' EXIT
+# The tests' own scratch folders (the packed package's consumers) go beside ours, not inside it:
+# inside, Node would resolve the consumers' imports from our node_modules too, and a consumer
+# that must run without a dev dependency (@opentelemetry/api) would find it there.
+consumers=$(mktemp -d "${TMPDIR:-/tmp}/axios-floor-consumers.XXXXXX") || fail "cannot make a scratch folder"
+trap 'rm -rf "$scratch" "$consumers"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -85,9 +89,7 @@ node -e '
   fs.writeFileSync(".mocharc.floor.json", JSON.stringify(config));
 ' || fail "cannot read .mocharc.json"
 
-# The tests' own scratch folders (the packed package's consumer) go inside ours, and go with it.
-mkdir -p "$scratch/tmp"
-TMPDIR="$scratch/tmp" bounded "$test_limit" node_modules/.bin/mocha --config .mocharc.floor.json "${tests[@]}"
+TMPDIR="$consumers" bounded "$test_limit" node_modules/.bin/mocha --config .mocharc.floor.json "${tests[@]}"
 code=$?
 [ "$code" -eq 124 ] && echo "axios-floor: the tests did not finish within ${test_limit}s" >&2
 [ "$types" -eq 0 ] || echo "axios-floor: lib/ does not type-check against axios@$version (above)" >&2
