@@ -9,6 +9,7 @@ import { hedgeLine, log, reportOnce, requestSubject } from '../run/log.js';
 import { after } from '../run/timers.js';
 import type { HedgeOptions } from '../types.js';
 import type { Outcome, RequestContext } from './context.js';
+import { discardBody } from './request.js';
 
 /*
  * Hedged requests (Finagle's BackupRequestFilter, gRPC's hedgingPolicy, Envoy's
@@ -187,11 +188,8 @@ function mayHedge(context: RequestContext, plan: HedgePlan): boolean {
   return true;
 }
 
-/** A losing copy's outcome: a failed response's stream would hold its socket until destroyed. */
-function discard(outcome: Outcome): void {
-  const response = 'response' in outcome ? outcome.response : isAxiosError(outcome.error) && outcome.error.response;
-  const data: unknown = response ? response.data : undefined;
-  if (typeof data === 'object' && data !== null && typeof (data as { destroy?: unknown }).destroy === 'function') {
-    (data as { destroy: () => void }).destroy();
-  }
-}
+/** A losing copy's outcome, let go of (see `discardBody`). */
+const discard = (outcome: Outcome): void =>
+  discardBody(
+    'response' in outcome ? outcome.response : isAxiosError(outcome.error) ? outcome.error.response : undefined,
+  );

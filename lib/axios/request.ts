@@ -83,3 +83,14 @@ export function pinBoundary(
   if (typeof type === 'string' && /boundary=/i.test(type)) return;
   headers.setContentType?.(`multipart/form-data; boundary=${boundary}`);
 }
+
+/**
+ * Lets go of a response that will not be handed on (a failed attempt's before its retry, a
+ * losing hedge's): a `responseType: 'stream'` body holds its socket until it is destroyed.
+ */
+export function discardBody(response: { data?: unknown } | undefined): void {
+  const data = response?.data;
+  if (typeof data === 'object' && data !== null && typeof (data as { destroy?: unknown }).destroy === 'function') {
+    (data as { destroy: () => void }).destroy();
+  }
+}

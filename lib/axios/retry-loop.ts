@@ -10,6 +10,7 @@ import { rememberState } from '../run/stories.js';
 import { within } from '../run/timers.js';
 import type { StopReason } from '../types.js';
 import type { Outcome, RequestContext } from './context.js';
+import { discardBody } from './request.js';
 import { REPLAY_KEY, Replay } from './tracking.js';
 
 /**
@@ -74,7 +75,7 @@ async function retryUntilDone(
       bodyReplayable: isReplayableBody(context.request.data),
       subject: requestSubject(config, state),
       classify: () => isRetryable(error, options),
-      beforeWait: () => discardStream(error),
+      beforeWait: () => discardBody(isAxiosError(error) ? error.response : undefined),
     });
     if ('stop' in next) {
       // Aborted during a hook or the wait: a CanceledError of this call's, as any abort.
@@ -137,14 +138,6 @@ function replay(
       (failure: unknown) => deliver({ error: failure }),
     );
   });
-}
-
-/** A failed `responseType: 'stream'` response holds its socket until the stream is destroyed. */
-function discardStream(error: unknown): void {
-  const data: unknown = isAxiosError(error) ? error.response?.data : undefined;
-  if (typeof data === 'object' && data !== null && typeof (data as { destroy?: unknown }).destroy === 'function') {
-    (data as { destroy: () => void }).destroy();
-  }
 }
 
 /**

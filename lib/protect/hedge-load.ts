@@ -1,4 +1,5 @@
 import { monotonicNow } from '../clock.js';
+import { touch } from './recent.js';
 import { SlidingWindow } from './window.js';
 
 const FIRST_ATTEMPTS = 0;
@@ -46,13 +47,6 @@ export class HedgeLoad {
   }
 
   #window(origin: string): SlidingWindow {
-    const window = this.#origins.get(origin) ?? new SlidingWindow(this.#windowMs, 2);
-    this.#origins.delete(origin);
-    this.#origins.set(origin, window);
-    for (const oldest of this.#origins.keys()) {
-      if (this.#origins.size <= MAX_ORIGINS) break;
-      this.#origins.delete(oldest);
-    }
-    return window;
+    return touch(this.#origins, origin, () => new SlidingWindow(this.#windowMs, 2), MAX_ORIGINS);
   }
 }

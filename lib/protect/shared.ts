@@ -1,5 +1,6 @@
 import { CircuitBreaker } from './breaker.js';
 import { RetryBudget } from './budget.js';
+import { touch } from './recent.js';
 import { AdaptiveThrottle } from './throttle.js';
 
 /**
@@ -14,14 +15,7 @@ const budgets = new Map<string, RetryBudget>();
 
 /** The process-wide budget of calls named `name`. */
 export function budgetFor(name: string): RetryBudget {
-  const budget = budgets.get(name) ?? new RetryBudget();
-  budgets.delete(name);
-  budgets.set(name, budget);
-  for (const oldest of budgets.keys()) {
-    if (budgets.size <= MAX_NAMES) break;
-    budgets.delete(oldest);
-  }
-  return budget;
+  return touch(budgets, name, () => new RetryBudget(), MAX_NAMES);
 }
 
 let breaker: CircuitBreaker | undefined;

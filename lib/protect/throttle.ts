@@ -3,6 +3,7 @@ import { monotonicNow, nonDecreasing } from '../clock.js';
 import { atLeast, checkAll, fn, positive, rejectUnknown } from '../decide/validate.js';
 import type { AdaptiveThrottleLike, ThrottleAdmission, ThrottleOutcome, ThrottleSnapshot } from '../types.js';
 import { originOf } from './origin.js';
+import { touch } from './recent.js';
 import { SlidingWindow } from './window.js';
 
 /** @category Protections */
@@ -170,14 +171,6 @@ export class AdaptiveThrottle implements AdaptiveThrottleLike {
 
   /** The key's window, made if it has none, and moved to the back of the eviction order. */
   #window(key: string): SlidingWindow {
-    let window = this.#windows.get(key);
-    if (window) this.#windows.delete(key);
-    else window = new SlidingWindow(this.options.windowMs, 2);
-    this.#windows.set(key, window);
-    for (const oldest of this.#windows.keys()) {
-      if (this.#windows.size <= this.options.maxKeys) break;
-      this.#windows.delete(oldest);
-    }
-    return window;
+    return touch(this.#windows, key, () => new SlidingWindow(this.options.windowMs, 2), this.options.maxKeys);
   }
 }

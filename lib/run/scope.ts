@@ -101,7 +101,11 @@ export class InstanceScope {
    */
   get hedging(): { readonly load: HedgeLoad; readonly latencies: Latencies } {
     const { budget } = this.options;
-    this.#hedging ??= { load: new HedgeLoad(budget ? budget.options.windowMs : 10_000), latencies: new Latencies() };
+    // A budget of the user's may not say its window.
+    this.#hedging ??= {
+      load: new HedgeLoad(budget ? (budget.options?.windowMs ?? 10_000) : 10_000),
+      latencies: new Latencies(),
+    };
     return this.#hedging;
   }
 
