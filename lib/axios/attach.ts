@@ -107,7 +107,13 @@ function beforeAttempt(
   // A fresh call, even if the config comes back from an earlier one (an auth refresh re-sends
   // it, or a user's interceptor copied a replay's, adapter included).
   restoreUserAdapter(config);
-  if (config.retry === false) {
+  // A call cancelled before it starts never reaches an adapter (axios throws first, and its
+  // error leads back to no call): there is nothing to look after, and nothing to count.
+  if (
+    config.retry === false ||
+    config.signal?.aborted ||
+    (config.cancelToken as { reason?: unknown } | undefined)?.reason
+  ) {
     untrack(config, scope);
     return config;
   }

@@ -1,5 +1,5 @@
 import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import axios, { AxiosError, isAxiosError } from 'axios';
+import axios, { AxiosError, AxiosHeaders, isAxiosError } from 'axios';
 import { monotonicNow } from '../clock.js';
 import { failureVerdict } from '../decide/classify.js';
 import { CircuitOpenError, canceledError, isCanceled, ThrottledError } from '../errors.js';
@@ -100,11 +100,6 @@ async function sendAttempt(
   // Counted when sent: a retry that a user's interceptor stopped on its way is no attempt.
   if (state.attempt > 1) context.scope.retries += 1;
   else if (options.budget) options.budget.recordRequest();
-  // The first attempt carries none, even in a config re-sent from a call that retried.
-  if (options.attemptHeader) {
-    if (state.attempt > 1) config.headers.set(options.attemptHeader, String(state.attempt));
-    else config.headers.delete(options.attemptHeader);
-  }
   context.deadlineReached = false;
   const plan = hedgePlan(context, config);
   let timer: AttemptTimer | undefined;
@@ -122,8 +117,17 @@ async function sendAttempt(
       (adapter as { adapterName?: unknown }).adapterName,
       context.request.boundary,
     );
-    // The attempt's signal goes to the adapter in a copy: the user's config keeps the caller's.
-    const attempt = timer ? { ...config, signal: timer.signal } : config;
+    // The attempt's signal and attempt header go to the adapter in a copy: the user's config
+    // keeps the caller's signal, and never carries our header into a config re-sent later.
+    const attempt: InternalAxiosRequestConfig =
+      timer || options.attemptHeader ? { ...config, ...(timer ? { signal: timer.signal } : {}) } : config;
+    const { attemptHeader } = options;
+    if (attemptHeader) {
+      attempt.headers = new AxiosHeaders(config.headers);
+      // The first attempt carries none (matching OpenTelemetry's resend_count).
+      if (state.attempt > 1) attempt.headers.set(attemptHeader, String(state.attempt));
+      else attempt.headers.delete(attemptHeader);
+    }
     sent = attempt;
     const parent = timer?.signal;
     // An adapter that ignores the signal is not waited for past the attempt's end.
@@ -183,7 +187,8 @@ async function sendAttempt(
  * becomes a timeout; an error axios made for the attempt points at the user's config; a cancel
  * token's reason (one object shared by every call the token cancels) becomes a CanceledError of
  * this call's, as is not written into. Errors of the attempt's own are remembered, so a user's
- * interceptor that wraps one (`cause`) still leads back to the call. Foreign errors pass as is.
+ * interceptor that wraps one (`cause`) still leads back to the call. An adapter's own error of
+ * any other kind passes as is, but is the call's too.
  */
 function ownError(
   caught: unknown,
@@ -203,8 +208,14 @@ function ownError(
     error = caught;
   } else if (isCanceled(caught)) {
     error = canceledError((caught as Error).message, config, (caught as AxiosError).request);
-  } else {
+  } else if (typeof caught !== 'object' || caught === null) {
+    // An adapter that threw a string: it cannot lead back to the call, which ends here.
+    context.state.stopReason = 'not-retryable';
+    context.scope.settle(context, 'not-retryable');
     return caught;
+  } else {
+    // Any other error of the adapter's (a plain Error, an object): not retried, but the call's.
+    error = caught;
   }
   return context.own(error as object);
 }

@@ -9,6 +9,7 @@ import { hedgeLine, log, reportOnce, requestSubject } from '../run/log.js';
 import { after } from '../run/timers.js';
 import type { HedgeOptions } from '../types.js';
 import type { Outcome, RequestContext } from './context.js';
+import { startCooldown } from './cooling.js';
 import { discardBody } from './request.js';
 
 /*
@@ -86,7 +87,7 @@ export function hedged(
     };
     const settle = (index: number, outcome: Outcome) => {
       inFlight -= 1;
-      if (done) return discard(outcome);
+      if (done) return lose(outcome);
       if ('response' in outcome) {
         // The attempt's latency, hedge wait included: a copy's own would leave out the slow
         // copies that hedges beat, and the percentile would fall to where fast requests are hedged.
@@ -101,8 +102,15 @@ export function hedged(
         context.hedge.serverTimed = true;
       }
       // A retryable failure while another copy is still on its way does not end the attempt.
-      if (inFlight > 0 && !parent.aborted && isRetryable(outcome.error, context.options)) return discard(outcome);
+      if (inFlight > 0 && !parent.aborted && isRetryable(outcome.error, context.options)) return lose(outcome);
       finish(index, outcome);
+    };
+    // A copy whose outcome does not end the attempt: let go of it. Its 429 or 503 with a time
+    // still cools the origin: the attempt owner sees only the outcome that ends the attempt.
+    const lose = (outcome: Outcome) => {
+      if ('error' in outcome && isAxiosError(outcome.error))
+        startCooldown(context.options, attempt, outcome.error.response);
+      discard(outcome);
     };
     const send = (index: number) => {
       const controller = new AbortController();

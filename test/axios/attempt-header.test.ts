@@ -71,6 +71,17 @@ describe('attemptHeader', () => {
     expect(mine).to.deep.equal(['7']);
   });
 
+  it("never writes the header into the caller's config, so a config re-sent anywhere starts without it", async () => {
+    script([503, 503, 200]);
+    const { api } = client({ attemptHeader: 'X-Retry-Attempt' });
+    const response = await api.get('/x');
+    expect(response.config.headers.has('X-Retry-Attempt')).to.equal(false);
+    const plain = counted().api;
+    const seen = script([200]);
+    await plain.request({ ...response.config, headers: { ...response.config.headers } });
+    expect(seen).to.deep.equal([undefined]);
+  });
+
   it('is refused unless a header name or false', () => {
     const { api } = counted();
     for (const bad of ['', 'X Retry', true, 2]) {

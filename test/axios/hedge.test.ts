@@ -232,6 +232,17 @@ describe('hedged requests (hedge)', () => {
     expect(calls).to.have.length(1);
   });
 
+  it("cools the origin on a losing copy's 429 with a time, though another copy wins", async () => {
+    const cooldown = new Cooldown();
+    const { api, calls } = hedgedClient([{ ms: 1000 }, { ms: 10, status: 429, headers: { 'retry-after': '5' } }], {
+      cooldown,
+    });
+    const { value } = await settle(clock, api.get('/x'));
+    expect(value?.data).to.equal('copy 1');
+    expect(calls).to.have.length(2);
+    expect(cooldown.snapshot().origins['http://api.test']).to.be.within(3000, 5000);
+  });
+
   it('sends no hedge the retry budget refuses: a hedge spends a retry', async () => {
     const budget = new RetryBudget({ ratio: 0, minRetriesPerSecond: 0 });
     const { api, calls } = hedgedClient([{ ms: 1000 }, { ms: 10 }], { budget });
