@@ -6,7 +6,7 @@ import { isReplayableBody, isSafeToRepeat } from '../decide/replay-safety.js';
 import { headerReader, serverTime } from '../decide/server-time.js';
 import { originOf } from '../protect/origin.js';
 import { hedgeLine, log, reportOnce, requestSubject } from '../run/log.js';
-import { after } from '../run/timers.js';
+import { after, afterPendingIo } from '../run/timers.js';
 import type { HedgeOptions } from '../types.js';
 import type { Outcome, RequestContext } from './context.js';
 import { startCooldown } from './cooling.js';
@@ -131,7 +131,9 @@ export function hedged(
         );
     };
     const schedule = (delayMs: number) => {
-      cancelTimer = after(delayMs, () => {
+      // A late timer must not hedge an answer that has come but is not read yet.
+      cancelTimer = after(delayMs, () => (cancelTimer = afterPendingIo(decide)));
+      const decide = () => {
         cancelTimer = undefined;
         // A timer's callback has no caller to throw to: a hedge that cannot go is not sent.
         let may = false;
@@ -151,7 +153,7 @@ export function hedged(
         );
         send(copy - 1);
         if (context.hedge.sent < plan.hedge.maxHedges) schedule(delayMs);
-      });
+      };
     };
     send(0);
     if (plan.delayMs !== undefined) schedule(plan.delayMs);

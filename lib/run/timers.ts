@@ -22,6 +22,17 @@ export function after(ms: number, fn: () => void): () => void {
   return () => cancel();
 }
 
+/**
+ * Calls `fn` once the I/O already waiting has been handled; the returned function cancels it.
+ * A timer that fires late on a busy event loop may find an answer sitting unread in a socket:
+ * Node runs timers before it polls for I/O, and `setImmediate` after. Elsewhere, a 0 ms timer.
+ */
+export function afterPendingIo(fn: () => void): () => void {
+  if (typeof setImmediate !== 'function') return after(0, fn);
+  const immediate = setImmediate(fn);
+  return () => clearImmediate(immediate);
+}
+
 /** Resolves after `ms`, or rejects with `onAbort(reason)` as soon as the caller aborts (timer cleared). */
 export function sleep<E>(ms: number, abort: CallerAbort | undefined, onAbort: (reason: unknown) => E): Promise<void> {
   return new Promise<void>((resolve, reject) => {

@@ -28,6 +28,14 @@ describe('hedged requests against a real server on 127.0.0.1', () => {
         if (!res.writableEnded) closedEarly[index] = true;
       });
       const answer = () => res.end(JSON.stringify({ copy: n }));
+      if (req.url === '/answered-then-busy') {
+        // Answers at once, then holds the event loop past the client's hedge delay: the answer
+        // waits unread in the client's socket while the hedge timer comes due.
+        answer();
+        const busyUntil = performance.now() + 60;
+        while (performance.now() < busyUntil);
+        return;
+      }
       if (n > 1 && !req.url?.startsWith('/hang')) {
         answer();
         return;
@@ -73,6 +81,16 @@ describe('hedged requests against a real server on 127.0.0.1', () => {
     );
     expect(connections).to.be.at.most(1);
     expect(handle.stats()).to.deep.include({ requests: 1, attempts: 1, hedges: 1 });
+  });
+
+  it('sends no hedge when its timer fires late and the answer has already come, unread', async () => {
+    const api = axios.create({ baseURL: origin, httpAgent: agent });
+    const handle = attachRetry(api, { hedge: { delay: 10, maxExtraLoad: 1 } });
+    const response = await api.get('/answered-then-busy');
+    expect(response.data).to.deep.equal({ copy: 1 });
+    expect(seen.get('/answered-then-busy')).to.equal(1);
+    expect(getRetryState(response)?.history[0]).to.not.have.property('hedges');
+    expect(handle.stats().hedges).to.equal(0);
   });
 
   it('releases every socket when the caller aborts while two copies are in flight', async () => {
