@@ -62,6 +62,8 @@ export function hedged(
 ): Promise<AxiosResponse> {
   const copies: AbortController[] = [];
   const startedMono = monotonicNow();
+  /** Per copy, ms from the first copy to its sending. */
+  const sentAfter: number[] = [];
   let inFlight = 0;
   let done = false;
   let cancelTimer: (() => void) | undefined;
@@ -89,11 +91,14 @@ export function hedged(
       inFlight -= 1;
       if (done) return lose(outcome);
       if ('response' in outcome) {
-        // The attempt's latency, hedge wait included: a copy's own would leave out the slow
-        // copies that hedges beat, and the percentile would fall to where fast requests are hedged.
+        // The first copy's latency. When a hedge beat it, all that is known is that it had not
+        // answered when the winner went: it counts as the time until then. Counted at the
+        // winner's answer, the percentile would climb by a hedge's own latency whenever it lands
+        // on one; counted as the winner's own latency, it would fall to where fast requests are hedged.
         if (plan.hedge.delay === 'p95') {
           const now = monotonicNow();
-          context.scope.hedging.latencies.record(plan.origin, now - startedMono, now);
+          const latency = index === 0 ? now - startedMono : (sentAfter[index] ?? 0);
+          context.scope.hedging.latencies.record(plan.origin, latency, now);
         }
         return finish(index, outcome);
       }
@@ -115,6 +120,7 @@ export function hedged(
     const send = (index: number) => {
       const controller = new AbortController();
       copies.push(controller);
+      sentAfter[index] = monotonicNow() - startedMono;
       const copy = { ...attempt, signal: controller.signal };
       inFlight += 1;
       Promise.resolve()

@@ -313,6 +313,23 @@ describe('hedged requests (hedge)', () => {
     expect(calls).to.have.length(23);
   });
 
+  it("with delay 'p95', counts a first copy a hedge beat as taking the delay it was hedged at", async () => {
+    const steps: Step[] = [];
+    for (let i = 0; i < 20; i++) steps.push({ ms: 10 });
+    // Ten slow first copies, each beaten by a hedge that answers 40 ms after it went.
+    for (let i = 0; i < 10; i++) steps.push({ ms: 1000 }, { ms: 40 });
+    steps.push({ ms: 1000 }, { ms: 5 });
+    const { api, calls } = hedgedClient(steps, { hedge: { delay: 'p95', maxExtraLoad: 1 } });
+    for (let i = 0; i < 30; i++) await settle(clock, api.get('/x'));
+    expect(calls).to.have.length(40);
+    const started = Date.now();
+    await settle(clock, api.get('/x'));
+    // All that is known of the ten is that they took longer than 10 ms: counted at 10 ms, the
+    // percentile stays there. Counted at the 50 ms the hedges' answers came, it would climb to
+    // 50 ms, and each hedge would go later than the one before.
+    expect(calls[41]?.sentAt).to.equal(started + 10);
+  });
+
   it('bounds the copies with attemptTimeout: both are aborted and no timer is left', async () => {
     const { api, calls } = hedgedClient([{ ms: 1000 }, { ms: 1000 }], { attemptTimeout: 100, retries: 0 });
     const { error } = await settle(clock, api.get('/x'));
