@@ -14,6 +14,7 @@ export function fail(owner: string, name: string, expected: string, value: unkno
 
 /** A value as an error message shows it. */
 export function shown(value: unknown): string {
+  if (isThenable(value)) return 'a Promise';
   try {
     return typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value));
   } catch {
@@ -75,4 +76,24 @@ function distance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] ?? 0;
+}
+
+/** Whether `value` is a Promise or another thenable. */
+export function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * The key a user's `key` function gives for `config`, which must be a string: a Promise (an
+ * async function) or an object would be a key of its own for every request, so that no circuit,
+ * cooldown or throttle ever sees two requests. Throws a TypeError naming the option otherwise.
+ */
+export function keyFor<C>(owner: string, key: (config: C) => string, config: C): string {
+  const value: unknown = key(config);
+  if (typeof value !== 'string') fail(owner, 'key', 'a function that returns a string', value);
+  return value;
 }

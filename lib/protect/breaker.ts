@@ -1,6 +1,6 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { nonDecreasing } from '../clock.js';
-import { fail } from '../decide/validate.js';
+import { fail, keyFor } from '../decide/validate.js';
 import type { CircuitBreakerOptions } from './breaker-options.js';
 import { normalizeBreakerOptions } from './breaker-options.js';
 import type { Circuit } from './circuit.js';
@@ -60,7 +60,7 @@ export class CircuitBreaker implements CircuitBreakerLike {
   }
 
   keyOf(config: InternalAxiosRequestConfig): string {
-    return this.options.key(config);
+    return keyFor('CircuitBreaker option', this.options.key, config);
   }
 
   /** Asks to send an attempt for `key` now. */

@@ -1,6 +1,6 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { monotonicNow, nonDecreasing } from '../clock.js';
-import { atLeast, checkAll, fn, rejectUnknown } from '../decide/validate.js';
+import { atLeast, checkAll, fn, keyFor, rejectUnknown } from '../decide/validate.js';
 import type { CooldownAsk, CooldownLike, CooldownSnapshot, CooldownWait } from '../types.js';
 import { originOf } from './origin.js';
 
@@ -85,7 +85,7 @@ export class Cooldown implements CooldownLike {
   }
 
   keyOf(config: InternalAxiosRequestConfig): string {
-    return this.options.key(config);
+    return keyFor('Cooldown option', this.options.key, config);
   }
 
   /**

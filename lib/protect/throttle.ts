@@ -1,6 +1,6 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import { monotonicNow, nonDecreasing } from '../clock.js';
-import { atLeast, checkAll, fn, positive, rejectUnknown } from '../decide/validate.js';
+import { atLeast, checkAll, fn, keyFor, positive, rejectUnknown } from '../decide/validate.js';
 import type { AdaptiveThrottleLike, ThrottleAdmission, ThrottleOutcome, ThrottleSnapshot } from '../types.js';
 import { originOf } from './origin.js';
 import { touch } from './recent.js';
@@ -115,7 +115,7 @@ export class AdaptiveThrottle implements AdaptiveThrottleLike {
   }
 
   keyOf(config: InternalAxiosRequestConfig): string {
-    return this.options.key(config);
+    return keyFor('AdaptiveThrottle option', this.options.key, config);
   }
 
   /**

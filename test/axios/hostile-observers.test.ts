@@ -3,7 +3,7 @@ import axios from 'axios';
 import { expect } from 'chai';
 import nock from 'nock';
 import type { RetryOptions } from '../../lib/index.js';
-import { attachRetry, CircuitBreaker, getRetryState, retryBatch } from '../../lib/index.js';
+import { AdaptiveThrottle, attachRetry, CircuitBreaker, Cooldown, getRetryState, retryBatch } from '../../lib/index.js';
 import { client, idle, ORIGIN, outcome } from '../helpers.js';
 import type { TestServer } from '../server.js';
 import { itLeakFree, startServer } from '../server.js';
@@ -122,6 +122,31 @@ describe('hostile review: what user code cannot change', () => {
     expect((await outcome(api.get('/x'))).error).to.equal(boom);
     const { requests, successes, failures } = handle.stats();
     expect({ requests, successes, failures }).to.deep.equal({ requests: 1, successes: 0, failures: 1 });
+  });
+
+  it('A key function that returns a Promise fails the call with a TypeError naming it, before anything is sent.', async () => {
+    // What a JavaScript caller (or a cast) can pass: an async key function.
+    const key = (async () => ORIGIN) as unknown as () => string;
+    const guards: [string, Partial<RetryOptions>][] = [
+      ['CircuitBreaker', { circuitBreaker: new CircuitBreaker({ key }) }],
+      ['AdaptiveThrottle', { throttle: new AdaptiveThrottle({ key }) }],
+      ['Cooldown', { cooldown: new Cooldown({ key }) }],
+    ];
+    for (const [owner, options] of guards) {
+      const cooldown = options.cooldown;
+      // A cooldown asks for a key only while it holds some origin.
+      if (cooldown instanceof Cooldown) cooldown.coolDown('http://other.test', 60_000);
+      const scope = nock(ORIGIN).get('/x').reply(200);
+      const { api } = client(options);
+      const { error } = await outcome(api.get('/x'));
+      expect(error, owner).to.be.instanceOf(TypeError);
+      expect((error as Error).message, owner).to.equal(
+        `axios-rebound: ${owner} option "key" must be a function that returns a string, got a Promise`,
+      );
+      expect(getRetryState(error)?.stopReason, owner).to.equal('hook-error');
+      expect(scope.isDone(), owner).to.equal(false);
+      nock.cleanAll();
+    }
   });
 
   it('A bad per-request option fails the call with a TypeError naming it, and the call is counted.', async () => {
