@@ -28,7 +28,10 @@ export function after(ms: number, fn: () => void): () => void {
  * Node runs timers before it polls for I/O, and `setImmediate` after. Elsewhere, a 0 ms timer.
  */
 export function afterPendingIo(fn: () => void): () => void {
-  if (typeof setImmediate !== 'function') return after(0, fn);
+  // Looked up at each call, not at load: a fake clock installed later is honoured.
+  const node = globalThis as { setImmediate?: (fn: () => void) => unknown; clearImmediate?: (id: unknown) => void };
+  const { setImmediate, clearImmediate } = node;
+  if (typeof setImmediate !== 'function' || typeof clearImmediate !== 'function') return after(0, fn);
   const immediate = setImmediate(fn);
   return () => clearImmediate(immediate);
 }
