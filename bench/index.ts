@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- overhead|memory|flaky|outage|herd|batch|ratelimit|testmode|hedge ...] [--rounds N] [--quick]
+ * npm run bench [-- overhead|memory|flaky|outage|herd|batch|ratelimit|testmode|hedge ...] [--rounds N] [--quick] [--rate N (hedge)]
  * Runs the named steps (all by default), prints their tables and writes bench/RESULTS.md.
  */
 import { parseArgs } from 'node:util';
@@ -15,10 +15,14 @@ import { testmode } from './testmode.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false } },
+  options: { rounds: { type: 'string' }, quick: { type: 'boolean', default: false }, rate: { type: 'string' } },
 });
 const quick = values.quick ?? false;
 const rounds = Number(values.rounds ?? (quick ? 2 : 5));
+if (values.rate !== undefined && !(Number(values.rate) > 0)) {
+  console.error(`--rate must be a number of calls per second > 0; got "${values.rate}"`);
+  process.exit(2);
+}
 
 const steps: Record<string, () => Promise<string>> = {
   overhead: () => overhead({ rounds, requests: quick ? 10_000 : 100_000 }),
@@ -31,7 +35,9 @@ const steps: Record<string, () => Promise<string>> = {
   ratelimit: () =>
     ratelimit({ rounds: values.rounds ? rounds : 1, perCaller: quick ? 2 : 20, capMs: quick ? 5000 : 30_000 }),
   testmode: () => testmode({ rounds }),
-  hedge: () => hedge(),
+  // Three rounds unless --rounds says otherwise: a round takes about 2 minutes (3 servers × 5 clients).
+  hedge: () =>
+    hedge({ rounds: values.rounds ? rounds : quick ? 1 : 3, ...(values.rate ? { rate: Number(values.rate) } : {}) }),
 };
 const chosen = positionals.length ? positionals : Object.keys(steps);
 for (const name of chosen) {
