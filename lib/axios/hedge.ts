@@ -62,8 +62,6 @@ export function hedged(
 ): Promise<AxiosResponse> {
   const copies: AbortController[] = [];
   const startedMono = monotonicNow();
-  /** Per copy, ms from the first copy to its sending. */
-  const sentAfter: number[] = [];
   let inFlight = 0;
   let done = false;
   let cancelTimer: (() => void) | undefined;
@@ -92,12 +90,14 @@ export function hedged(
       if (done) return lose(outcome);
       if ('response' in outcome) {
         // The first copy's latency. When a hedge beat it, all that is known is that it had not
-        // answered when the winner went: it counts as the time until then. Counted at the
-        // winner's answer, the percentile would climb by a hedge's own latency whenever it lands
-        // on one; counted as the winner's own latency, it would fall to where fast requests are hedged.
+        // answered when the winner was due to go (`index` delays in): it counts as that. Not the
+        // time it really went, which a timer's lateness adds to: the percentile would creep up
+        // by that lateness each time it landed on such a sample. Nor the winner's answer (it
+        // would climb by a hedge's latency), nor the winner's own latency (it would fall to
+        // where fast requests are hedged).
         if (plan.hedge.delay === 'p95') {
           const now = monotonicNow();
-          const latency = index === 0 ? now - startedMono : (sentAfter[index] ?? 0);
+          const latency = index === 0 ? now - startedMono : index * (plan.delayMs ?? 0);
           context.scope.hedging.latencies.record(plan.origin, latency, now);
         }
         return finish(index, outcome);
@@ -120,7 +120,6 @@ export function hedged(
     const send = (index: number) => {
       const controller = new AbortController();
       copies.push(controller);
-      sentAfter[index] = monotonicNow() - startedMono;
       const copy = { ...attempt, signal: controller.signal };
       inFlight += 1;
       Promise.resolve()

@@ -1,7 +1,7 @@
 import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import axios, { AxiosError, CanceledError } from 'axios';
 import { expect } from 'chai';
-import type sinon from 'sinon';
+import sinon from 'sinon';
 import type { Admission, CircuitBreakerLike, RetryHandle, RetryOptions } from '../../lib/index.js';
 import { AdaptiveThrottle, attachRetry, Cooldown, getRetryState, RetryBudget } from '../../lib/index.js';
 import { fakeClock, idle, outcome, recordingLogger } from '../helpers.js';
@@ -330,6 +330,34 @@ describe('hedged requests (hedge)', () => {
     expect(calls[41]?.sentAt).to.equal(started + 10);
   });
 
+  it("with delay 'p95', keeps its delay when every hedge goes late: the lateness does not creep in", async () => {
+    // Everything faked, setImmediate too: each turn the hedge decision waits for takes a fake
+    // ms, so every hedge goes a few ms after its delay, as on a busy event loop.
+    clock.restore();
+    clock = sinon.useFakeTimers();
+    const steps: Step[] = [];
+    for (let i = 0; i < 20; i++) steps.push({ ms: 10 });
+    for (let i = 0; i < 60; i++) steps.push({ ms: 1000 }, { ms: 5 });
+    // No retry budget: 60 hedges in a second of fake time would spend it.
+    const { api, calls } = hedgedClient(steps, { hedge: { delay: 'p95', maxExtraLoad: 1 }, budget: false });
+    const offsets: number[] = [];
+    for (let i = 0; i < 80; i++) {
+      const before = calls.length;
+      const started = Date.now();
+      let ended = false;
+      void outcome(api.get('/x')).then(() => (ended = true));
+      for (let ms = 0; ms < 2000 && !ended; ms++) await clock.tickAsync(1);
+      expect(ended).to.equal(true);
+      const hedge = calls[before + 1];
+      if (hedge) offsets.push(hedge.sentAt - started);
+    }
+    expect(offsets).to.have.length(60);
+    // Counted at the time each hedge really went, the percentile would rise by the lateness
+    // whenever it landed on a hedged sample, and each hedge would go later than the last.
+    expect(new Set(offsets).size, `offsets ${offsets.join(' ')}`).to.equal(1);
+    expect(offsets[0]).to.be.within(10, 14);
+  });
+
   it('bounds the copies with attemptTimeout: both are aborted and no timer is left', async () => {
     const { api, calls } = hedgedClient([{ ms: 1000 }, { ms: 1000 }], { attemptTimeout: 100, retries: 0 });
     const { error } = await settle(clock, api.get('/x'));
@@ -352,6 +380,8 @@ describe('hedged requests (hedge)', () => {
     const controller = new AbortController();
     const pending = outcome(api.get('/x', { signal: controller.signal }));
     await clock.tickAsync(60);
+    // The hedge is decided once the I/O already waiting has run: a few real turns.
+    await idle();
     expect(calls).to.have.length(2);
     controller.abort();
     const { error } = await pending;
