@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type sinon from 'sinon';
+import sinon from 'sinon';
 import { CallerAbort } from '../../lib/run/abort.js';
-import { AttemptTimer, sleep } from '../../lib/run/timers.js';
+import { AttemptTimer, afterPendingIo, sleep } from '../../lib/run/timers.js';
 import { fakeClock } from '../helpers.js';
 
 const LONGEST = 2 ** 31 - 1;
@@ -40,5 +40,48 @@ describe('timers (fake timers)', () => {
     expect(timer.expired).to.equal(true);
     timer.dispose();
     expect(clock.countTimers()).to.equal(0);
+  });
+});
+
+describe('afterPendingIo (fake setImmediate)', () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ toFake: ['setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout'] });
+  });
+  afterEach(() => clock.restore());
+
+  it('runs after three turns of the event loop, so a compressed answer has turns to be decoded', () => {
+    let ran = 0;
+    afterPendingIo(() => (ran += 1));
+    clock.next();
+    clock.next();
+    expect(ran).to.equal(0);
+    clock.next();
+    expect(ran).to.equal(1);
+    expect(clock.countTimers()).to.equal(0);
+  });
+
+  it('is cancelled at any turn, leaving nothing behind', () => {
+    let ran = false;
+    const cancel = afterPendingIo(() => (ran = true));
+    clock.next();
+    cancel();
+    expect(clock.countTimers()).to.equal(0);
+    expect(ran).to.equal(false);
+  });
+
+  it('falls back to a 0 ms timer where there is no setImmediate (browsers)', () => {
+    const saved = globalThis.setImmediate;
+    // @ts-expect-error: removed for the test, as in a browser
+    delete globalThis.setImmediate;
+    try {
+      let ran = false;
+      afterPendingIo(() => (ran = true));
+      expect(ran).to.equal(false);
+      clock.tick(0);
+      expect(ran).to.equal(true);
+    } finally {
+      globalThis.setImmediate = saved;
+    }
   });
 });
