@@ -14,11 +14,19 @@ export function fail(owner: string, name: string, expected: string, value: unkno
 
 /** A value as an error message shows it. */
 export function shown(value: unknown): string {
-  if (isThenable(value)) return 'a Promise';
   try {
-    return typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value));
+    if (typeof value === 'function') return 'a function';
+    if (typeof value === 'bigint') return `${value}n`;
+    if (value instanceof String) return `a String object (${JSON.stringify(String(value))})`;
+    if (isThenable(value)) return 'a Promise';
+    return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    // A value whose getters or conversions throw (a circular object, a revoked Proxy) is still shown.
+    try {
+      return String(value);
+    } catch {
+      return typeof value;
+    }
   }
 }
 

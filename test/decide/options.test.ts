@@ -129,4 +129,27 @@ describe('options', () => {
     expect((error as Error).message).to.match(/retry must be an object/);
     expect(scope.isDone()).to.equal(false);
   });
+
+  it('names a bad value for what it is, even one whose getters or conversions throw', () => {
+    const thenThrows = Object.defineProperty({}, 'then', {
+      get() {
+        throw new Error('then getter threw');
+      },
+    });
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const cases: [unknown, string][] = [
+      [thenThrows, 'got [object Object]'],
+      [revoked.proxy, 'got object'],
+      [Promise.resolve(3), 'got a Promise'],
+      [new String('3'), 'got a String object ("3")'],
+      [3n, 'got 3n'],
+    ];
+    for (const [value, shown] of cases) {
+      expect(() => normalizeOptions({ retries: value as number }), shown).to.throw(
+        TypeError,
+        `option "retries" must be an integer >= 0, ${shown}`,
+      );
+    }
+  });
 });
