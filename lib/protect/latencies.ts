@@ -10,9 +10,12 @@ export const WARM_UP_SAMPLES = 20;
 /** The p95 is computed again once this share of the samples is new (at least 10): not on every request. */
 const RECOMPUTE_SHARE = 0.05;
 
+/** A ring's first size; it doubles as samples come, up to `SAMPLES`. */
+const FIRST_SIZE = 32;
+
 interface Ring {
-  /** Grows to `SAMPLES`, then holds the last `SAMPLES`: an origin seldom called costs little. */
-  readonly samples: number[];
+  /** Doubles up to `SAMPLES`, then holds the last `SAMPLES`: an origin seldom called costs little. */
+  samples: Float64Array;
   /** Samples recorded so far. */
   count: number;
   p95: number | undefined;
@@ -37,7 +40,12 @@ export class Latencies {
   record(origin: string, ms: number, now: number): void {
     let ring = this.#origins.get(origin);
     this.#origins.delete(origin);
-    ring ??= { samples: [], count: 0, p95: undefined, computedAt: 0, usedAt: now };
+    ring ??= { samples: new Float64Array(FIRST_SIZE), count: 0, p95: undefined, computedAt: 0, usedAt: now };
+    if (ring.count === ring.samples.length && ring.count < SAMPLES) {
+      const grown = new Float64Array(Math.min(SAMPLES, ring.count * 2));
+      grown.set(ring.samples);
+      ring.samples = grown;
+    }
     ring.samples[ring.count % SAMPLES] = ms;
     ring.count += 1;
     ring.usedAt = now;
@@ -52,9 +60,9 @@ export class Latencies {
   p95(origin: string): number | undefined {
     const ring = this.#origins.get(origin);
     if (!ring || ring.count < WARM_UP_SAMPLES) return undefined;
-    const { samples } = ring;
-    if (ring.p95 === undefined || ring.count - ring.computedAt >= Math.max(10, samples.length * RECOMPUTE_SHARE)) {
-      const sorted = Float64Array.from(samples).sort();
+    const held = Math.min(ring.count, SAMPLES);
+    if (ring.p95 === undefined || ring.count - ring.computedAt >= Math.max(10, held * RECOMPUTE_SHARE)) {
+      const sorted = ring.samples.slice(0, held).sort();
       ring.p95 = sorted[Math.ceil(sorted.length * 0.95) - 1];
       ring.computedAt = ring.count;
     }
