@@ -1,4 +1,5 @@
 import type { NormalizedRetryOptions } from '../types.js';
+import { shown } from './validate.js';
 
 export interface DelayInput {
   /** The retry about to be made: 1 is the first retry. */
@@ -51,7 +52,7 @@ function backoff(attempt: number, previousDelay: number | undefined, options: De
   if (typeof kind === 'function') {
     const value = kind(attempt, { previousDelay, baseDelay, factor, maxDelay: options.maxDelay });
     if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-      throw new TypeError(`axios-rebound: the backoff function must return a number >= 0, got ${String(value)}`);
+      throw new TypeError(`axios-rebound: the backoff function must return a number >= 0, got ${shown(value)}`);
     }
     return value;
   }

@@ -1,5 +1,6 @@
 import type { InternalAxiosRequestConfig } from 'axios';
 import type { IdempotencyKeyOptions, NormalizedRetryOptions } from '../types.js';
+import { shown } from './validate.js';
 
 /*
  * Whether a request may be sent again at all, whatever went wrong: its method, its idempotency
@@ -36,7 +37,7 @@ export function isReplayableBody(data: unknown): boolean {
 export function newIdempotencyKey(options: Pick<IdempotencyKeyOptions, 'generate'>): string {
   const key: unknown = options.generate();
   if (typeof key !== 'string' || key === '') {
-    throw new TypeError(`axios-rebound: idempotencyKey.generate must return a non-empty string, got ${String(key)}`);
+    throw new TypeError(`axios-rebound: idempotencyKey.generate must return a non-empty string, got ${shown(key)}`);
   }
   return key;
 }

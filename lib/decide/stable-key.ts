@@ -1,3 +1,5 @@
+import { shown } from './validate.js';
+
 /**
  * A deterministic idempotency key for one item of a named batch: the same for the same batch
  * name and item key in any process, run and order, so that re-running a batch after a crash
@@ -47,7 +49,7 @@ export function serialize(key: unknown, depth = 0): string {
 }
 
 function refuse(key: unknown, why: string): TypeError {
-  return new TypeError(`axios-rebound: with idempotencyKey, an item key must have one text: ${String(key)} is ${why}`);
+  return new TypeError(`axios-rebound: with idempotencyKey, an item key must have one text: ${shown(key)} is ${why}`);
 }
 
 /** murmur3's 32-bit mixing over the UTF-16 code units of `text`. */

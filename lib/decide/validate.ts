@@ -17,16 +17,26 @@ export function shown(value: unknown): string {
   try {
     if (typeof value === 'function') return 'a function';
     if (typeof value === 'bigint') return `${value}n`;
-    if (value instanceof String) return `a String object (${JSON.stringify(String(value))})`;
+    // NaN and Infinity, which JSON would show as null.
+    if (typeof value === 'number') return String(value);
+    // A String, Number, Boolean or BigInt object, from any realm: it reads like a valid value.
+    const wrapper = /^\[object (String|Number|Boolean|BigInt)\]$/.exec(Object.prototype.toString.call(value));
+    if (wrapper && typeof value === 'object') return `a ${wrapper[1]} object (${String(value)})`;
     if (isThenable(value)) return 'a Promise';
-    return JSON.stringify(value) ?? String(value);
+    const json = JSON.stringify(value) ?? String(value);
+    return json.length > 100 ? `${json.slice(0, 97)}...` : json;
   } catch {
     // A value whose getters or conversions throw (a circular object, a revoked Proxy) is still shown.
-    try {
-      return String(value);
-    } catch {
-      return typeof value;
-    }
+    return text(value);
+  }
+}
+
+/** `String(value)`, or its type when that throws (an object without a prototype, a revoked Proxy). */
+export function text(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return typeof value;
   }
 }
 

@@ -111,7 +111,13 @@ function observe(record: () => void): void {
   } catch (error) {
     if (reported) return;
     reported = true;
-    const message = `axios-rebound/otel: recording telemetry threw (${String(error)}); ignored, the call goes on. Reported once.`;
+    let shown: string;
+    try {
+      shown = String(error);
+    } catch {
+      shown = typeof error; // an object without a prototype, a revoked Proxy
+    }
+    const message = `axios-rebound/otel: recording telemetry threw (${shown}); ignored, the call goes on. Reported once.`;
     const host = (globalThis as { process?: { emitWarning?: (message: string, options: object) => void } }).process;
     if (typeof host?.emitWarning === 'function') host.emitWarning(message, { code: 'AXIOS_REBOUND_OBSERVER_FAILED' });
     else console.warn(message);

@@ -1,4 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
+import { text } from '../decide/validate.js';
 import type { AttemptRecord, Logger, RetryBudgetLike, RetryState, StopReason } from '../types.js';
 
 /** What a log line is about: `GET https://…` for a request, a name for `retry(fn)`. */
@@ -54,7 +55,8 @@ const reported = new WeakSet<object>();
 export function reportOnce(observer: object, name: string, error: unknown): void {
   if (reported.has(observer)) return;
   reported.add(observer);
-  const message = `axios-rebound: ${name} threw (${String(error)}); ignored, the call goes on. Reported once.`;
+  // `text`, not `String`: a thrown object without a prototype must not turn a report into a throw.
+  const message = `axios-rebound: ${name} threw (${text(error)}); ignored, the call goes on. Reported once.`;
   const host = (globalThis as { process?: { emitWarning?: (message: string, options: object) => void } }).process;
   if (typeof host?.emitWarning === 'function') host.emitWarning(message, { code: 'AXIOS_REBOUND_OBSERVER_FAILED' });
   else console.warn(message);

@@ -97,6 +97,23 @@ describe('hostile review: what user code cannot change', () => {
     expect(warned[0]?.message).to.contain('log shipper down');
   });
 
+  it('A Cooldown key that throws an object without a prototype on a 429 is reported, and the 429 stands.', async () => {
+    const odd = Object.create(null) as object;
+    const key = () => {
+      throw odd;
+    };
+    const { api } = client({ retries: 0, cooldown: new Cooldown({ key }) });
+    nock(ORIGIN).get('/x').reply(429, '', { 'Retry-After': '1' });
+    const { error } = await outcome(api.get('/x'));
+    // String(odd) throws: reporting it must not turn into the call's error.
+    expect((error as AxiosError).response?.status).to.equal(429);
+    await idle();
+    expect(unhandled).to.deep.equal([]);
+    expect(warned.map((w) => w.message)).to.deep.equal([
+      'axios-rebound: cooldown threw (object); ignored, the call goes on. Reported once.',
+    ]);
+  });
+
   it('A call an open circuit refused leaves no adapter of ours in its config: re-sent with retry: false after detach(), it reaches the server.', async () => {
     const api = axios.create({ baseURL: ORIGIN });
     const handle = attachRetry(api, {

@@ -142,8 +142,11 @@ describe('options', () => {
       [thenThrows, 'got [object Object]'],
       [revoked.proxy, 'got object'],
       [Promise.resolve(3), 'got a Promise'],
-      [new String('3'), 'got a String object ("3")'],
+      [new String('3'), 'got a String object (3)'],
+      [Object(3n), 'got a BigInt object (3)'],
       [3n, 'got 3n'],
+      [Number.NaN, 'got NaN'],
+      [Array.from({ length: 1000 }, () => 1), `got [${'1,'.repeat(48)}...`],
     ];
     for (const [value, shown] of cases) {
       expect(() => normalizeOptions({ retries: value as number }), shown).to.throw(
