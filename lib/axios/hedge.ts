@@ -64,6 +64,7 @@ export function hedged(
   const startedMono = monotonicNow();
   let inFlight = 0;
   let done = false;
+  let firstFailed = false;
   let cancelTimer: (() => void) | undefined;
   // Kept after the race: a streamed winner's body still hears the caller's abort through it.
   parent.addEventListener(
@@ -95,13 +96,15 @@ export function hedged(
         // by that lateness each time it landed on such a sample. Nor the winner's answer (it
         // would climb by a hedge's latency), nor the winner's own latency (it would fall to
         // where fast requests are hedged).
-        if (plan.hedge.delay === 'p95') {
+        // A first copy that failed has answered: no sample, as for an attempt that failed unhedged.
+        if (plan.hedge.delay === 'p95' && !firstFailed) {
           const now = monotonicNow();
           const latency = index === 0 ? now - startedMono : index * (plan.delayMs ?? 0);
           context.scope.hedging.latencies.record(plan.origin, latency, now);
         }
         return finish(index, outcome);
       }
+      if (index === 0) firstFailed = true;
       const response = isAxiosError(outcome.error) ? outcome.error.response : undefined;
       if (response && serverTime(headerReader(response.headers), response.status, [], Date.now())) {
         context.hedge.serverTimed = true;

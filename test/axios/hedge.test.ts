@@ -330,6 +330,25 @@ describe('hedged requests (hedge)', () => {
     expect(calls[41]?.sentAt).to.equal(started + 10);
   });
 
+  it("with delay 'p95', records no sample for an attempt whose first copy failed before a hedge won", async () => {
+    const steps: Step[] = [];
+    for (let i = 0; i < 20; i++) steps.push({ ms: 10 });
+    // The first copy fails at 15 ms while the first hedge is on its way; the second hedge wins.
+    for (let i = 0; i < 10; i++) steps.push({ ms: 15, status: 503 }, { ms: 1000 }, { ms: 5 });
+    steps.push({ ms: 1000 }, { ms: 5 });
+    const { api, calls } = hedgedClient(steps, {
+      hedge: { delay: 'p95', maxHedges: 2, maxExtraLoad: 1 },
+      budget: false,
+    });
+    for (let i = 0; i < 30; i++) await settle(clock, api.get('/x'));
+    expect(calls).to.have.length(50);
+    const started = Date.now();
+    await settle(clock, api.get('/x'));
+    // Counted as still waiting when the second hedge was due (20 ms), the ten would have
+    // raised the percentile to 20 ms; the first copies had answered, with a 503, at 15.
+    expect(calls[51]?.sentAt).to.equal(started + 10);
+  });
+
   it("with delay 'p95', keeps its delay when every hedge goes late: the lateness does not creep in", async () => {
     // Everything faked, setImmediate too: each turn the hedge decision waits for takes a fake
     // ms, so every hedge goes a few ms after its delay, as on a busy event loop.
