@@ -97,7 +97,7 @@ function distance(a: string, b: string): number {
 }
 
 /** Whether `value` is a Promise or another thenable. */
-export function isThenable(value: unknown): boolean {
+function isThenable(value: unknown): boolean {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
     value !== null &&
