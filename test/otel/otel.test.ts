@@ -1,3 +1,4 @@
+import type { MeterProvider } from '@opentelemetry/api';
 import axios from 'axios';
 import { expect } from 'chai';
 import { RetryBudget } from '../../lib/index.js';
@@ -82,6 +83,33 @@ describe('axios-rebound/otel with the real OpenTelemetry SDK and instrumentation
       });
     });
   }
+
+  it('goes on when the meters throw, even a value String() cannot show, and reports it once', async () => {
+    const odd = Object.create(null) as object;
+    const fail = () => {
+      throw odd;
+    };
+    const broken = {
+      getMeter: () => ({ createHistogram: () => ({ record: fail }), createCounter: () => ({ add: fail }) }),
+    } as unknown as MeterProvider;
+    const warned: string[] = [];
+    const onWarning = (warning: Error & { code?: string }) => {
+      if (warning.code === 'AXIOS_REBOUND_OBSERVER_FAILED') warned.push(warning.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      statuses = [503, 503, 500];
+      const api = axios.create({ baseURL: server.url });
+      attachRetryWithTelemetry(api, FAST, { meterProvider: broken });
+      expect((await api.get('/flaky')).status).to.equal(200);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warned).to.deep.equal([
+        'axios-rebound: otel telemetry threw (object); ignored, the call goes on. Reported once.',
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 
   it('records the give-up on the caller’s span and counts it by stop reason', async () => {
     statuses = [503, 503];
