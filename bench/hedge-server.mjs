@@ -11,6 +11,8 @@
 // { exit: true }.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
+// The testing entry's generator (the parent forks this file with tsx).
+import { mulberry32 } from '../lib/testing/random.ts';
 
 const { values } = parseArgs({ options: { mode: { type: 'string' }, seed: { type: 'string' } } });
 const mode = values.mode ?? 'bimodal';
@@ -19,16 +21,6 @@ if (!['bimodal', 'lognormal', 'overload'].includes(mode)) {
   process.exit(2);
 }
 
-function mulberry32(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = mulberry32(Number(values.seed ?? 15));
 
 function latency() {

@@ -61,7 +61,9 @@ interface HedgeRun {
 }
 
 export async function runOnce(mode: Mode, hedge: RetryOptions['hedge'], rate = SCENARIO.rate): Promise<HedgeRun> {
-  const child = fork(new URL('./hedge-server.mjs', import.meta.url), ['--mode', mode], { execArgv: [] });
+  const child = fork(new URL('./hedge-server.mjs', import.meta.url), ['--mode', mode], {
+    execArgv: ['--import', 'tsx'],
+  });
   const port = await message<number>(child, 'port');
   const agent = new http.Agent({ keepAlive: true });
   const api = axios.create({ baseURL: `http://127.0.0.1:${port}`, httpAgent: agent });
