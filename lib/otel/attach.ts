@@ -3,7 +3,6 @@ import { metrics, trace } from '@opentelemetry/api';
 import type { AxiosInstance, AxiosResponse } from 'axios';
 import type { GiveUpContext, RetryEventContext, RetryHandle, RetryOptions } from '../index.js';
 import { attachRetry, getRetryState } from '../index.js';
-import { reportOnce } from '../run/log.js';
 import { callAttributes, errorType } from './attributes.js';
 import { RetryMetrics, SCOPE, STOP_REASON_ATTRIBUTE } from './metrics.js';
 import { resendCountAdapter, unwrapAdapter } from './resend.js';
@@ -103,14 +102,28 @@ function giveUpEvent(ctx: GiveUpContext): void {
   });
 }
 
-/** What telemetry's first failure is reported under: once per process. */
-const TELEMETRY = {};
+let reported = false;
 
-/** Telemetry is an observer: if it throws, the call goes on, and the first failure is reported. */
+/**
+ * Telemetry is an observer: if it throws, the call goes on, and the first failure is reported.
+ * Like the core's `reportOnce`, which this entry may not import: it sees only the public entry
+ * (test/layout.test.ts), as a package of its own would.
+ */
 function observe(record: () => void): void {
   try {
     record();
   } catch (error) {
-    reportOnce(TELEMETRY, 'otel telemetry', error);
+    if (reported) return;
+    reported = true;
+    let shown: string;
+    try {
+      shown = String(error);
+    } catch {
+      shown = typeof error; // an object without a prototype, a revoked Proxy
+    }
+    const message = `axios-rebound/otel: recording telemetry threw (${shown}); ignored, the call goes on. Reported once.`;
+    const host = (globalThis as { process?: { emitWarning?: (message: string, options: object) => void } }).process;
+    if (typeof host?.emitWarning === 'function') host.emitWarning(message, { code: 'AXIOS_REBOUND_OBSERVER_FAILED' });
+    else console.warn(message);
   }
 }

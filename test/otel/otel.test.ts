@@ -104,7 +104,7 @@ describe('axios-rebound/otel with the real OpenTelemetry SDK and instrumentation
       expect((await api.get('/flaky')).status).to.equal(200);
       await new Promise((resolve) => setImmediate(resolve));
       expect(warned).to.deep.equal([
-        'axios-rebound: otel telemetry threw (object); ignored, the call goes on. Reported once.',
+        'axios-rebound/otel: recording telemetry threw (object); ignored, the call goes on. Reported once.',
       ]);
     } finally {
       process.off('warning', onWarning);
