@@ -139,9 +139,11 @@ async function sendAttempt(
         )
       : await adapter(attempt);
     if (response.config === sent) response.config = config;
+    readableHeaders(response, config);
     outcome = { response };
     return response;
   } catch (caught) {
+    if (isAxiosError(caught)) readableHeaders(caught.response, config);
     const error = ownError(caught, sent ?? config, config, context, timer, limit);
     outcome = { error };
     throw error;
@@ -252,6 +254,19 @@ function admit(context: RequestContext, config: InternalAxiosRequestConfig): boo
   if (admission.allowed) return admission.probe;
   context.notSent = 'circuit-open';
   throw context.own(new CircuitOpenError(context.circuitKey, admission.retryAfterMs, config));
+}
+
+/**
+ * An instance of another copy of axios than ours (an application's, beside the one we resolved)
+ * runs our attempts with adapters of our copy, whose responses carry our AxiosHeaders: that
+ * copy's `dispatchRequest` keeps none of a foreign AxiosHeaders (axios 1.7.0 does not), and the
+ * caller, the retry decision and the cooldown would see no header at all. Given it as a plain
+ * object, any copy reads it.
+ */
+function readableHeaders(response: AxiosResponse | undefined, config: InternalAxiosRequestConfig): void {
+  if (response?.headers instanceof AxiosHeaders && !(config.headers instanceof AxiosHeaders)) {
+    response.headers = response.headers.toJSON();
+  }
 }
 
 /** The adapter axios would have used: the user's (or the instance's) choice, resolved as axios does. */

@@ -1,5 +1,5 @@
 import type { AxiosAdapter, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import axios, { AxiosError, AxiosHeaders, CanceledError } from 'axios';
+import axios, { AxiosError, CanceledError } from 'axios';
 import type { FaultOptions } from './fault-options.js';
 import { checked } from './fault-options.js';
 import { mulberry32 } from './random.js';
@@ -105,7 +105,8 @@ function settle(
   retryAfter: number | string | undefined,
   config: InternalAxiosRequestConfig,
 ): Promise<AxiosResponse> {
-  const headers = new AxiosHeaders(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) });
+  // Plain: an AxiosHeaders of our copy of axios is lost on an instance of another copy (attempt.ts).
+  const headers = retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) };
   const response: AxiosResponse = { data: '', status, statusText: 'Injected by faultyAdapter', headers, config };
   const { validateStatus } = config;
   if (!validateStatus || validateStatus(status)) return Promise.resolve(response);
