@@ -1,5 +1,5 @@
-import axios17 from 'axios-1.7';
 import type { AxiosInstance } from 'axios';
+import axios17 from 'axios-1.7';
 import { expect } from 'chai';
 import { attachRetry, getRetryState } from '../../lib/index.js';
 import { faultyAdapter } from '../../lib/testing/index.js';
