@@ -41,11 +41,14 @@ export function startCooldown(
     // Never longer than `maxRetryAfter` (nor Infinity): a server time past it ends the call that
     // got it, and one response must not close an origin for good; after it, a request asks again.
     // With the rate the server announces, the requests that come back after it are paced.
+    // A rate slower than one request per `maxRetryAfter` (a daily quota's) would hold the
+    // requests after the first past what any may wait, for as long as the window: not paced by.
+    const rate = policyRate(read('ratelimit-policy'), read('ratelimit'));
     const key = cooldown.keyOf(config);
     cooldown.coolDown(
       key,
       Math.min(waitMs, options.maxRetryAfter),
-      policyRate(read('ratelimit-policy'), read('ratelimit')),
+      rate !== undefined && 1000 / rate <= options.maxRetryAfter ? rate : undefined,
     );
     return true;
   } catch (error) {

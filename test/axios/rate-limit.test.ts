@@ -382,6 +382,24 @@ describe('rate limits and conflicts (nock, fake timers)', () => {
       expect(handle.stats().cooldown).to.deep.equal({ origins: {}, waited: 5, failedFast: 0 });
     });
 
+    it('does not pace by a rate slower than one request per maxRetryAfter (a daily quota)', async () => {
+      script([[429, { 'Retry-After': '1', 'RateLimit-Policy': '"daily";q=1;w=86400' }]]);
+      const { api, inFlight } = rateLimited({ retries: 0 });
+      await run(api, inFlight, clock);
+      // A request during the cooldown waits for its end, and takes the first paced slot.
+      const arrivals = script([[200], [200], [200]]);
+      await run(api, inFlight, clock);
+      await clock.tickAsync(500);
+      const results = await drive(
+        clock,
+        Promise.all([outcome(api.get('/x')), outcome(api.get('/x'))]),
+        () => inFlight() === 0,
+      );
+      // Paced at one a day, both would fail fast unsent, as would every request for a day.
+      expect((results.value ?? []).map((r) => r.value?.status)).to.deep.equal([200, 200]);
+      expect(arrivals).to.have.length(3);
+    });
+
     it('fails fast when the slot a request would get is past maxRetryAfter', async () => {
       const cooldown = new Cooldown();
       cooldown.coolDown(ORIGIN, 1000, 1);
