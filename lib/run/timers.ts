@@ -142,7 +142,9 @@ export function race<T>(
     signal.addEventListener('abort', abort, { once: true });
     const settle = () => signal.removeEventListener('abort', abort);
     Promise.resolve()
-      .then(run)
+      // Aborted before this turn (by a microtask queued ahead of it): `run` is not started at
+      // all, so nothing is sent for a call that has already ended.
+      .then(() => (signal.aborted ? new Promise<T>(() => {}) : run()))
       .then(
         (value) => {
           settle();

@@ -394,6 +394,22 @@ describe('hedged requests (hedge)', () => {
     expect(clock.countTimers()).to.equal(0);
   });
 
+  it('sends nothing when the caller aborts in a microtask queued before the attempt starts', async () => {
+    const controller = new AbortController();
+    // A throttle key function of the user's is the last user code before the attempt is sent.
+    const throttle = new AdaptiveThrottle({
+      key: () => {
+        queueMicrotask(() => controller.abort());
+        return 'k';
+      },
+    });
+    const { api, calls } = hedgedClient([{ ms: 1000 }, { ms: 1000 }], { throttle });
+    const { error } = await settle(clock, api.get('/x', { signal: controller.signal }));
+    expect(error).to.be.instanceOf(CanceledError);
+    expect(calls).to.have.length(0);
+    expect(clock.countTimers()).to.equal(0);
+  });
+
   it("aborts every copy at the caller's abort", async () => {
     const { api, calls } = hedgedClient([{ ms: 1000 }, { ms: 1000 }]);
     const controller = new AbortController();
