@@ -22,7 +22,12 @@ export function shown(value: unknown): string {
     // A String, Number, Boolean or BigInt object, from any realm: it reads like a valid value.
     const wrapper = /^\[object (String|Number|Boolean|BigInt)\]$/.exec(Object.prototype.toString.call(value));
     if (wrapper && typeof value === 'object') return `a ${wrapper[1]} object (${String(value)})`;
-    if (isThenable(value)) return 'a Promise';
+    if (isThenable(value)) {
+      // Every refused value is shown here: a refused Promise's rejection is handled, so that
+      // it does not end the process as an unhandled one.
+      (value as PromiseLike<unknown>).then(undefined, () => {});
+      return 'a Promise';
+    }
     const json = JSON.stringify(value) ?? String(value);
     return json.length > 100 ? `${json.slice(0, 97)}...` : json;
   } catch {

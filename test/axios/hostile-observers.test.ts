@@ -166,6 +166,24 @@ describe('hostile review: what user code cannot change', () => {
     }
   });
 
+  it('A rejected Promise where a value was due fails the call with a TypeError, and is not left unhandled.', async () => {
+    const rejected = () => Promise.reject(new Error('async by mistake'));
+    const cases: Partial<RetryOptions>[] = [
+      { backoff: rejected as unknown as () => number },
+      { circuitBreaker: new CircuitBreaker({ key: rejected as unknown as () => string }) },
+    ];
+    for (const options of cases) {
+      nock(ORIGIN).get('/x').reply(503).get('/x').reply(200);
+      const { api } = client(options);
+      const { error } = await outcome(api.get('/x'));
+      expect(error).to.be.instanceOf(TypeError);
+      expect((error as Error).message).to.contain('got a Promise');
+      nock.cleanAll();
+    }
+    await idle();
+    expect(unhandled).to.deep.equal([]);
+  });
+
   it('A bad per-request option fails the call with a TypeError naming it, and the call is counted.', async () => {
     const { api, handle } = client();
     const { error } = await outcome(api.get('/x', { retry: { retries: -1 } }));
