@@ -30,6 +30,23 @@ export function requestOfError(error: unknown): RequestContext | undefined {
 }
 
 /**
+ * Whether a thrown value can lead back to its call: an object that axios can look at on its way
+ * (it reads `__CANCEL__` and `response`). A revoked Proxy, or a getter that throws there, is
+ * replaced by axios's own TypeError, and a string cannot be remembered.
+ */
+function leadsBack(error: unknown): error is object {
+  if (typeof error !== 'object' || error === null) return false;
+  try {
+    const seen = error as { __CANCEL__?: unknown; response?: unknown };
+    void seen.__CANCEL__;
+    void seen.response;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Per logical request: its resolved options (read-only), its story (plain data), the request as
  * the user gave it (what every replay is derived from), and the caller's ways to cancel it.
  */
@@ -95,15 +112,14 @@ export class RequestContext {
   /**
    * Runs user code before an attempt: a breaker's or a cooldown's key function, a cooldown of
    * the user's (or with the user's clock). If it throws, nothing is sent and the call ends with
-   * its error: `'hook-error'` (an error that is not an object cannot lead back to the call, so
-   * that call is counted here).
+   * its error: `'hook-error'` (an error that cannot lead back to the call is counted here).
    */
   userCode<T>(run: () => T): T {
     try {
       return run();
     } catch (error) {
       this.notSent = 'hook-error';
-      if (typeof error === 'object' && error !== null) this.own(error);
+      if (leadsBack(error)) this.own(error);
       else {
         this.state.stopReason = 'hook-error';
         this.scope.settle(this, 'hook-error');

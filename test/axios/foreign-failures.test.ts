@@ -1,6 +1,6 @@
 import axios, { CanceledError } from 'axios';
 import { expect } from 'chai';
-import { attachRetry, getRetryState } from '../../lib/index.js';
+import { attachRetry, CircuitBreaker, getRetryState } from '../../lib/index.js';
 import { outcome } from '../helpers.js';
 
 /** Ejected or not: axios leaves `null` where an interceptor was. */
@@ -22,6 +22,23 @@ describe('failures that carry no config of the call', () => {
       handle.detach();
       expect(live(api.interceptors.response.handlers)).to.equal(0);
     }
+  });
+
+  it('counts a call whose key function throws what axios cannot look at (a revoked Proxy), and detach() ejects', async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const key = () => {
+      throw proxy;
+    };
+    const api = axios.create({ baseURL: 'http://api.test', adapter: () => Promise.reject(new Error('sent')) });
+    const handle = attachRetry(api, { circuitBreaker: new CircuitBreaker({ key }) });
+    // axios reads the error's __CANCEL__, which throws: its own TypeError replaces ours, and
+    // leads back to no call.
+    const { error } = await outcome(api.get('/x'));
+    expect(error).to.be.instanceOf(TypeError);
+    expect(handle.stats()).to.deep.include({ requests: 1, failures: 1, giveUps: { 'hook-error': 1 } });
+    handle.detach();
+    expect(live(api.interceptors.response.handlers)).to.equal(0);
   });
 
   it('leaves a call cancelled before it starts alone: nothing counted, nothing held at detach()', async () => {
