@@ -98,10 +98,13 @@ async function sendAttempt(
   const probe = admit(context, config);
   state.attempt += 1;
   // Counted when sent: a retry that a user's interceptor stopped on its way is no attempt.
+  // From here on nothing may throw before the `try` below, whose `finally` gives back the probe
+  // slot the breaker may just have given: a budget or a hedge plan that throws is reported.
+  const { budget } = options;
   if (state.attempt > 1) context.scope.retries += 1;
-  else if (options.budget) options.budget.recordRequest();
+  else if (budget) guarded(budget, 'budget', () => budget.recordRequest());
   context.deadlineReached = false;
-  const plan = hedgePlan(context, config);
+  const plan = guarded(context.scope, 'hedge', () => hedgePlan(context, config));
   let timer: AttemptTimer | undefined;
   let sent: InternalAxiosRequestConfig | undefined;
   let outcome: Outcome = { error: undefined };
@@ -163,21 +166,18 @@ async function sendAttempt(
     if (throttle && context.throttleKey !== undefined) {
       // Accepted unless the backend refused or did not answer; a caller's cancel is no refusal.
       const network = !response && !('response' in outcome) && !isCanceled(outcome.error);
-      try {
-        throttle.record(context.throttleKey, { status: response?.status, network });
-      } catch (error) {
-        // Its `isRejection` of the user's: the attempt's outcome stands.
-        reportOnce(throttle, 'throttle', error);
-      }
+      // Its `isRejection` of the user's that throws: the attempt's outcome stands.
+      const key = context.throttleKey;
+      guarded(throttle, 'throttle', () => throttle.record(key, { status: response?.status, network }));
     }
     const breaker = options.circuitBreaker;
-    if (breaker && context.circuitKey !== undefined) {
+    const { circuitKey } = context;
+    if (breaker && circuitKey !== undefined) {
+      const verdict =
+        'response' in outcome ? 'success' : rateLimited ? 'neutral' : failureVerdict(outcome.error, options);
+      // A breaker of the user's (or with the user's clock) that throws: the outcome stands.
       context.scope.report(
-        breaker.record(
-          context.circuitKey,
-          'response' in outcome ? 'success' : rateLimited ? 'neutral' : failureVerdict(outcome.error, options),
-          probe,
-        ),
+        guarded(breaker, 'circuitBreaker', () => breaker.record(circuitKey, verdict, probe)),
         options,
       );
     }
@@ -222,6 +222,16 @@ function ownError(
   return context.own(error as object);
 }
 
+/** Runs `run`; if it throws, reports that once (for `owner`) and gives `undefined`. */
+function guarded<T>(owner: object, name: string, run: () => T): T | undefined {
+  try {
+    return run();
+  } catch (error) {
+    reportOnce(owner, name, error);
+    return undefined;
+  }
+}
+
 /**
  * Asks the adaptive throttle, if any, to let the attempt through: it counts the attempt, and
  * rejects it locally with its probability (nothing is sent; the call ends with 'throttled').
@@ -250,7 +260,8 @@ function admit(context: RequestContext, config: InternalAxiosRequestConfig): boo
   const breaker = options.circuitBreaker;
   if (!breaker) return false;
   context.circuitKey ??= context.userCode(() => breaker.keyOf(config));
-  const admission = admitAttempt(breaker, context.circuitKey, (t) => scope.report(t, options));
+  const key = context.circuitKey;
+  const admission = context.userCode(() => admitAttempt(breaker, key, (t) => scope.report(t, options)));
   if (admission.allowed) return admission.probe;
   context.notSent = 'circuit-open';
   throw context.own(new CircuitOpenError(context.circuitKey, admission.retryAfterMs, config));

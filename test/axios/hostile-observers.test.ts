@@ -3,7 +3,15 @@ import axios from 'axios';
 import { expect } from 'chai';
 import nock from 'nock';
 import type { RetryOptions } from '../../lib/index.js';
-import { AdaptiveThrottle, attachRetry, CircuitBreaker, Cooldown, getRetryState, retryBatch } from '../../lib/index.js';
+import {
+  AdaptiveThrottle,
+  attachRetry,
+  CircuitBreaker,
+  Cooldown,
+  getRetryState,
+  RetryBudget,
+  retryBatch,
+} from '../../lib/index.js';
 import { client, idle, ORIGIN, outcome } from '../helpers.js';
 import type { TestServer } from '../server.js';
 import { itLeakFree, startServer } from '../server.js';
@@ -182,6 +190,39 @@ describe('hostile review: what user code cannot change', () => {
     }
     await idle();
     expect(unhandled).to.deep.equal([]);
+  });
+
+  it('A breaker whose record throws, or a budget whose recordRequest throws, leaves the outcome and the probe slot alone.', async () => {
+    let now = 0;
+    const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 1000, now: () => now });
+    class BrokenBudget extends RetryBudget {
+      override recordRequest(): void {
+        throw new Error('budget clock failed');
+      }
+    }
+    const { api } = client({ retries: 0, circuitBreaker: breaker, budget: new BrokenBudget() });
+    nock(ORIGIN).get('/x').reply(503);
+    await outcome(api.get('/x'));
+    expect(breaker.snapshot()[ORIGIN]?.state).to.equal('open');
+    now = 1000;
+    // The half-open probe: the budget throws after the breaker gave it its slot.
+    nock(ORIGIN).get('/x').reply(200, 'probe');
+    expect((await api.get('/x')).data).to.equal('probe');
+    expect(breaker.snapshot()[ORIGIN]).to.equal(undefined);
+
+    // A breaker-like whose record throws: the server's answer still reaches the caller.
+    const throwing = new CircuitBreaker();
+    throwing.record = () => {
+      throw new Error('record failed');
+    };
+    const other = client({ circuitBreaker: throwing });
+    nock(ORIGIN).get('/y').reply(200, 'answered');
+    expect((await other.api.get('/y')).data).to.equal('answered');
+    await idle();
+    expect(warned.map((w) => w.message).filter((m) => /budget|circuitBreaker/.test(m))).to.deep.equal([
+      'axios-rebound: budget threw (Error: budget clock failed); ignored, the call goes on. Reported once.',
+      'axios-rebound: circuitBreaker threw (Error: record failed); ignored, the call goes on. Reported once.',
+    ]);
   });
 
   it('A bad per-request option fails the call with a TypeError naming it, and the call is counted.', async () => {
