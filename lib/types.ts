@@ -15,7 +15,16 @@ export type AttemptVerdict = 'success' | 'failure' | 'neutral';
 
 /** A breaker's answer to "may an attempt go now?". */
 export type Admission =
-  | { readonly allowed: true; readonly probe: boolean; readonly transition?: CircuitTransition }
+  | {
+      readonly allowed: true;
+      readonly probe: boolean;
+      /**
+       * A probe's half-open cycle. Give it back to `record`: a probe of a cycle that is over
+       * (`reset`, `isolate`, or another probe's failure came between) then moves nothing.
+       */
+      readonly ticket?: number;
+      readonly transition?: CircuitTransition;
+    }
   | {
       readonly allowed: false;
       /** Time until a probe may go: `Infinity` while the circuit is isolated. */
@@ -138,7 +147,7 @@ export interface AdaptiveThrottleLike {
 export interface CircuitBreakerLike {
   keyOf(config: InternalAxiosRequestConfig): string;
   acquire(key: string): Admission;
-  record(key: string, verdict: AttemptVerdict, probe: boolean): CircuitTransition | undefined;
+  record(key: string, verdict: AttemptVerdict, probe: boolean, ticket?: number): CircuitTransition | undefined;
   snapshot(): Record<string, CircuitSnapshot>;
 }
 

@@ -95,7 +95,7 @@ async function sendAttempt(
   // The throttle first: a probe slot the breaker gave would otherwise be held by an attempt
   // the throttle then rejects.
   throttle(context, config);
-  const probe = admit(context, config);
+  const { probe, ticket } = admit(context, config);
   state.attempt += 1;
   // Counted when sent: a retry that a user's interceptor stopped on its way is no attempt.
   // From here on nothing may throw before the `try` below, whose `finally` gives back the probe
@@ -177,7 +177,7 @@ async function sendAttempt(
         'response' in outcome ? 'success' : rateLimited ? 'neutral' : failureVerdict(outcome.error, options);
       // A breaker of the user's (or with the user's clock) that throws: the outcome stands.
       context.scope.report(
-        guarded(breaker, 'circuitBreaker', () => breaker.record(circuitKey, verdict, probe)),
+        guarded(breaker, 'circuitBreaker', () => breaker.record(circuitKey, verdict, probe, ticket)),
         options,
       );
     }
@@ -255,14 +255,17 @@ function throttle(context: RequestContext, config: InternalAxiosRequestConfig): 
  * Asks the circuit, if any, to let the attempt through; `true` when it is a half-open probe.
  * Refused, nothing is acquired and nothing is sent: the call ends with 'circuit-open'.
  */
-function admit(context: RequestContext, config: InternalAxiosRequestConfig): boolean {
+function admit(
+  context: RequestContext,
+  config: InternalAxiosRequestConfig,
+): { probe: boolean; ticket?: number | undefined } {
   const { options, scope } = context;
   const breaker = options.circuitBreaker;
-  if (!breaker) return false;
+  if (!breaker) return { probe: false };
   context.circuitKey ??= context.userCode(() => breaker.keyOf(config));
   const key = context.circuitKey;
   const admission = context.userCode(() => admitAttempt(breaker, key, (t) => scope.report(t, options)));
-  if (admission.allowed) return admission.probe;
+  if (admission.allowed) return admission;
   context.notSent = 'circuit-open';
   throw context.own(new CircuitOpenError(context.circuitKey, admission.retryAfterMs, config));
 }

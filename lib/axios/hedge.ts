@@ -194,7 +194,7 @@ function mayHedge(context: RequestContext, plan: HedgePlan): boolean {
       if (!admission.allowed) return false;
       // Half-open: the probe slot is given back at once (a neutral outcome moves nothing).
       if (admission.probe) {
-        scope.report(breaker.record(context.circuitKey, 'neutral', true), options);
+        scope.report(breaker.record(context.circuitKey, 'neutral', true, admission.ticket), options);
         return false;
       }
     }

@@ -130,7 +130,7 @@ export async function retryBatch<I, R, K = unknown>(
             verdict = failureVerdict(error, scope.options);
             report.failed.set(k, { error, state: storyOf(error) });
           } finally {
-            itemCircuit?.record(batchName, verdict, admission.probe);
+            itemCircuit?.record(batchName, verdict, admission.probe, admission.allowed ? admission.ticket : undefined);
           }
         }
       }

@@ -94,7 +94,7 @@ async function attemptUntilDone<T>(
       }
       if (options.circuitBreaker && key !== undefined) {
         const verdict = !error ? 'success' : error.aborted ? 'neutral' : failureVerdict(error.error, options);
-        report(options.circuitBreaker.record(key, verdict, admission.probe));
+        report(options.circuitBreaker.record(key, verdict, admission.probe, admission.ticket));
       }
     });
     if ('value' in outcome) {

@@ -47,7 +47,8 @@ export class CircuitBreaker implements CircuitBreakerLike {
   readonly #now: () => number;
   readonly #table: CircuitTable<Entry>;
   /** Per key, probes in flight when its circuit was set by hand (see `#forgetProbes`). */
-  readonly #staleProbes = new Map<string, number>();
+  /** Half-open cycles begun so far: each one's number is its probes' ticket. */
+  #cycles = 0;
 
   constructor(options: Partial<CircuitBreakerOptions> = {}) {
     this.options = normalizeBreakerOptions(options);
@@ -76,7 +77,8 @@ export class CircuitBreaker implements CircuitBreakerLike {
     if (circuit.state === 'open') {
       const wait = circuit.openUntil - now;
       if (wait > 0) return { allowed: false, retryAfterMs: Math.ceil(wait) };
-      circuit = entry.circuit = { state: 'half-open', probes: 0, openMs: circuit.openMs };
+      this.#cycles += 1;
+      circuit = entry.circuit = { state: 'half-open', probes: 0, openMs: circuit.openMs, cycle: this.#cycles };
       transition = { key, from: 'open', to: 'half-open' };
     }
     if (circuit.state === 'closed') return { allowed: true, probe: false };
@@ -84,17 +86,15 @@ export class CircuitBreaker implements CircuitBreakerLike {
       return transition ? { allowed: false, retryAfterMs: 0, transition } : { allowed: false, retryAfterMs: 0 };
     }
     circuit.probes += 1;
-    return transition ? { allowed: true, probe: true, transition } : { allowed: true, probe: true };
+    const ticket = circuit.cycle;
+    return transition ? { allowed: true, probe: true, ticket, transition } : { allowed: true, probe: true, ticket };
   }
 
-  /** Records how an admitted attempt ended; returns the transition it caused, if any. */
-  record(key: string, verdict: AttemptVerdict, probe: boolean): CircuitTransition | undefined {
-    const stale = probe ? (this.#staleProbes.get(key) ?? 0) : 0;
-    if (stale > 0) {
-      if (stale === 1) this.#staleProbes.delete(key);
-      else this.#staleProbes.set(key, stale - 1);
-      return undefined;
-    }
+  /**
+   * Records how an admitted attempt ended; returns the transition it caused, if any. A probe's
+   * `ticket` (from `acquire`) ties it to its half-open cycle: one that is over moves nothing.
+   */
+  record(key: string, verdict: AttemptVerdict, probe: boolean, ticket?: number): CircuitTransition | undefined {
     const now = this.#now();
     let entry = this.#table.get(key, now);
     if (!entry) {
@@ -102,7 +102,7 @@ export class CircuitBreaker implements CircuitBreakerLike {
       if (probe || verdict === 'neutral' || !this.#table.hasRoom(now)) return undefined;
       entry = this.#newEntry();
     }
-    const transition = this.#apply(key, entry, verdict, probe, now);
+    const transition = this.#apply(key, entry, verdict, probe, ticket, now);
     if (entry.circuit.state === 'closed' && entry.trip.isEmpty(now)) this.#table.delete(key);
     else this.#table.keep(key, entry, kindOf(entry.circuit), now);
     return transition;
@@ -157,7 +157,6 @@ export class CircuitBreaker implements CircuitBreakerLike {
     const entry = this.#table.get(key, now);
     const from = entry ? stateOf(entry.circuit, now) : 'closed';
     if (from === 'isolated') return undefined;
-    this.#forgetProbes(key, entry);
     this.#table.keep(key, { ...this.#newEntry(), circuit: { state: 'isolated' } }, 'pinned', now);
     return { key, from, to: 'isolated' };
   }
@@ -172,23 +171,12 @@ export class CircuitBreaker implements CircuitBreakerLike {
     const now = this.#now();
     const entry = this.#table.get(key, now);
     if (!entry) return undefined;
-    this.#forgetProbes(key, entry);
     this.#table.delete(key);
     const from = stateOf(entry.circuit, now);
     return from === 'closed' ? undefined : { key, from, to: 'closed' };
   }
 
-  /**
-   * Probes in flight when a circuit is set by hand belong to a half-open cycle that is over:
-   * their outcomes, when they come, must not move the next one (`record` drops that many).
-   */
-  #forgetProbes(key: string, entry: Entry | undefined): void {
-    const { circuit } = entry ?? {};
-    if (circuit?.state !== 'half-open' || circuit.probes <= 0) return;
-    this.#staleProbes.set(key, (this.#staleProbes.get(key) ?? 0) + circuit.probes);
-  }
-
-  #apply(key: string, entry: Entry, verdict: AttemptVerdict, probe: boolean, now: number) {
+  #apply(key: string, entry: Entry, verdict: AttemptVerdict, probe: boolean, ticket: number | undefined, now: number) {
     const { circuit, trip } = entry;
     const open = (from: CircuitState, openMs: number): CircuitTransition => {
       entry.circuit = { state: 'open', openUntil: now + openMs, openMs };
@@ -198,8 +186,11 @@ export class CircuitBreaker implements CircuitBreakerLike {
       if (verdict === 'success') trip.success(now);
       return verdict === 'failure' && trip.failure(now) ? open('closed', this.options.openMs) : undefined;
     }
-    // Only a probe's outcome moves a half-open circuit; late results of older attempts do not.
-    if (circuit.state !== 'half-open' || !probe) return undefined;
+    // Only a probe of this cycle moves a half-open circuit; late results of older attempts, or
+    // of probes of a cycle that is over, do not.
+    if (circuit.state !== 'half-open' || !probe || (ticket !== undefined && ticket !== circuit.cycle)) {
+      return undefined;
+    }
     circuit.probes -= 1;
     if (verdict === 'failure') return open('half-open', Math.min(circuit.openMs * 2, this.options.maxOpenMs));
     if (verdict === 'neutral') return undefined;

@@ -8,7 +8,7 @@ import type { CircuitKind } from './circuit-table.js';
 export type Circuit =
   | { readonly state: 'closed' }
   | { readonly state: 'open'; readonly openUntil: number; readonly openMs: number }
-  | { readonly state: 'half-open'; probes: number; readonly openMs: number }
+  | { readonly state: 'half-open'; probes: number; readonly openMs: number; readonly cycle: number }
   | { readonly state: 'isolated' };
 
 /**

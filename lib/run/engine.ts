@@ -37,12 +37,12 @@ export function admitAttempt(
   breaker: CircuitBreakerLike | false,
   key: string | undefined,
   report: (transition: CircuitTransition | undefined) => void,
-): { allowed: boolean; probe: boolean; retryAfterMs: number } {
+): { allowed: boolean; probe: boolean; ticket?: number | undefined; retryAfterMs: number } {
   if (!breaker || key === undefined) return { allowed: true, probe: false, retryAfterMs: 0 };
   const admission = breaker.acquire(key);
   report(admission.transition);
   return admission.allowed
-    ? { allowed: true, probe: admission.probe, retryAfterMs: 0 }
+    ? { allowed: true, probe: admission.probe, ticket: admission.ticket, retryAfterMs: 0 }
     : { allowed: false, probe: false, retryAfterMs: admission.retryAfterMs };
 }
 

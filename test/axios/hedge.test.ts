@@ -269,7 +269,7 @@ describe('hedged requests (hedge)', () => {
     const records: unknown[][] = [];
     const admissions: Admission[] = [
       { allowed: true, probe: false },
-      { allowed: true, probe: true },
+      { allowed: true, probe: true, ticket: 7 },
     ];
     const breaker: CircuitBreakerLike = {
       keyOf: () => 'k',
@@ -280,9 +280,10 @@ describe('hedged requests (hedge)', () => {
     const { api, calls } = hedgedClient([{ ms: 1000 }, { ms: 10 }], { circuitBreaker: breaker });
     await settle(clock, api.get('/x'));
     expect(calls).to.have.length(1);
+    // The probe slot goes back with its ticket, so that it moves only its own cycle.
     expect(records).to.deep.equal([
-      ['k', 'neutral', true],
-      ['k', 'success', false],
+      ['k', 'neutral', true, 7],
+      ['k', 'success', false, undefined],
     ]);
   });
 

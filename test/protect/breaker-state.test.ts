@@ -69,6 +69,7 @@ describe('CircuitBreaker state carried between processes: toJSON and initialStat
     expect(breaker.acquire(KEY)).to.deep.equal({
       allowed: true,
       probe: true,
+      ticket: 1,
       transition: { key: KEY, from: 'open', to: 'half-open' },
     });
     // The saved open time is what a failed probe doubles.
@@ -214,16 +215,45 @@ describe('CircuitBreaker isolate and reset', () => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 10, now: clock.now });
     call(breaker, KEY, 'failure');
     clock.tick(10);
-    expect(breaker.acquire(KEY)).to.include({ probe: true });
+    const old = breaker.acquire(KEY);
+    expect(old).to.include({ probe: true });
     breaker.reset(KEY);
     call(breaker, KEY, 'failure');
     clock.tick(10);
-    expect(breaker.acquire(KEY)).to.include({ probe: true });
+    const fresh = breaker.acquire(KEY);
+    expect(fresh).to.include({ probe: true });
+    const ticket = (admission: typeof old) => (admission.allowed ? admission.ticket : undefined);
     // The old probe's success arrives first: it must not close the new cycle.
-    expect(breaker.record(KEY, 'success', true)).to.equal(undefined);
+    expect(breaker.record(KEY, 'success', true, ticket(old))).to.equal(undefined);
     expect(breaker.snapshot()[KEY]?.state).to.equal('half-open');
     // The new probe's failure opens it again.
-    expect(breaker.record(KEY, 'failure', true)).to.deep.equal({ key: KEY, from: 'half-open', to: 'open' });
+    expect(breaker.record(KEY, 'failure', true, ticket(fresh))).to.deep.equal({
+      key: KEY,
+      from: 'half-open',
+      to: 'open',
+    });
+  });
+
+  it('counts the new cycle’s probe when it ends before a probe in flight at a reset', () => {
+    const clock = manualClock();
+    const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 10, now: clock.now });
+    call(breaker, KEY, 'failure');
+    clock.tick(10);
+    const old = breaker.acquire(KEY);
+    breaker.reset(KEY);
+    call(breaker, KEY, 'failure');
+    clock.tick(10);
+    const fresh = breaker.acquire(KEY);
+    const ticket = (admission: typeof old) => (admission.allowed ? admission.ticket : undefined);
+    // Counting probes to drop, the new probe's success was the one dropped: the circuit stayed
+    // half-open with its slot taken, and every call failed fast while the service was fine.
+    expect(breaker.record(KEY, 'success', true, ticket(fresh))).to.deep.equal({
+      key: KEY,
+      from: 'half-open',
+      to: 'closed',
+    });
+    expect(breaker.record(KEY, 'failure', true, ticket(old))).to.equal(undefined);
+    expect(breaker.snapshot()).to.deep.equal({});
   });
 
   it('keeps an isolated circuit through idle expiry and maxCircuits pressure', () => {

@@ -66,9 +66,10 @@ describe('CircuitBreaker (fake timers)', () => {
     expect(breaker.acquire(KEY)).to.deep.equal({
       allowed: true,
       probe: true,
+      ticket: 1,
       transition: { key: KEY, from: 'open', to: 'half-open' },
     });
-    expect(breaker.acquire(KEY)).to.deep.equal({ allowed: true, probe: true });
+    expect(breaker.acquire(KEY)).to.deep.equal({ allowed: true, probe: true, ticket: 1 });
     expect(breaker.acquire(KEY)).to.deep.equal({ allowed: false, retryAfterMs: 0 });
     expect(breaker.record(KEY, 'success', true)).to.deep.equal({ key: KEY, from: 'half-open', to: 'closed' });
     expect(state(breaker)).to.equal(undefined);
